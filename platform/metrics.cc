@@ -1,0 +1,99 @@
+#include "platform/metrics.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <prometheus/text_serializer.h>
+
+namespace artagent::platform {
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      sessions_active(prometheus::BuildGauge()
+                          .Name("artagent_sessions_active")
+                          .Help("Sessions currently open, by transport")
+                          .Register(*registry_)),
+      sessions_total(prometheus::BuildCounter()
+                         .Name("artagent_sessions_total")
+                         .Help("Sessions opened, by transport")
+                         .Register(*registry_)),
+      refused_total(prometheus::BuildCounter()
+                        .Name("artagent_refused_total")
+                        .Help("Sessions or connections refused, by reason")
+                        .Register(*registry_)),
+      protocol_errors_total(prometheus::BuildCounter()
+                                .Name("artagent_protocol_errors_total")
+                                .Help("Bad input from clients, by transport and kind")
+                                .Register(*registry_)),
+      http_requests_total(prometheus::BuildCounter()
+                              .Name("artagent_http_requests_total")
+                              .Help("HTTP requests by method and status class")
+                              .Register(*registry_)),
+      ws_connections_active(prometheus::BuildGauge()
+                                .Name("artagent_ws_connections_active")
+                                .Help("Open WebSocket connections, by path")
+                                .Register(*registry_)),
+      turn_latency_seconds(prometheus::BuildHistogram()
+                               .Name("artagent_turn_latency_seconds")
+                               .Help("Per-turn latency from end of caller speech, by stage")
+                               .Register(*registry_)),
+      turns_total(prometheus::BuildCounter()
+                      .Name("artagent_turns_total")
+                      .Help("Completed caller turns, by transport")
+                      .Register(*registry_)),
+      barge_ins_total(prometheus::BuildCounter()
+                          .Name("artagent_barge_ins_total")
+                          .Help("Agent responses interrupted by the caller")
+                          .Register(*registry_)),
+      provider_errors_total(prometheus::BuildCounter()
+                                .Name("artagent_provider_errors_total")
+                                .Help("Failures of speech, model and store providers")
+                                .Register(*registry_)) {
+  cpu_seconds_ = &prometheus::BuildGauge()
+                      .Name("artagent_process_cpu_seconds")
+                      .Help("User plus system CPU time of the process, seconds")
+                      .Register(*registry_)
+                      .Add({});
+  resident_bytes_ = &prometheus::BuildGauge()
+                         .Name("artagent_process_resident_memory_bytes")
+                         .Help("Resident set size of the process, bytes")
+                         .Register(*registry_)
+                         .Add({});
+  threads_ = &prometheus::BuildGauge()
+                  .Name("artagent_process_threads")
+                  .Help("Threads in the process")
+                  .Register(*registry_)
+                  .Add({});
+}
+
+const prometheus::Histogram::BucketBoundaries& Metrics::LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0};
+  return kBuckets;
+}
+
+std::string Metrics::Render() {
+  // /proc/self/stat fields 14 (utime), 15 (stime), 20 (num_threads), 24 (rss pages).
+  std::ifstream stat("/proc/self/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close_paren = content.rfind(')');
+  if (close_paren != std::string::npos) {
+    std::istringstream fields(content.substr(close_paren + 2));
+    std::string f[30];
+    for (int i = 3; i <= 24 && fields >> f[i % 30]; ++i) {
+    }
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+    try {
+      cpu_seconds_->Set((std::stod(f[14]) + std::stod(f[15])) / tick);
+      threads_->Set(std::stod(f[20]));
+      resident_bytes_->Set(std::stod(f[24]) * page);
+    } catch (const std::exception&) {
+      // /proc unreadable: leave the previous values.
+    }
+  }
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace artagent::platform

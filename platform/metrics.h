@@ -1,0 +1,58 @@
+#pragma once
+// Metrics: the process-wide Prometheus registry and the instruments every module shares.
+// Instruments are thread-safe (prometheus-cpp uses atomics). Label values must come from small
+// fixed sets (never ids or user text).
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace artagent::platform {
+
+class Metrics {
+ public:
+  Metrics();
+
+  // Text exposition format 0.0.4, process CPU and memory refreshed first.
+  std::string Render();
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  // Declared first: the instrument families below are registered in it during construction.
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+
+  // Sessions by transport ("realtime", "acs", "converse").
+  prometheus::Family<prometheus::Gauge>& sessions_active;
+  prometheus::Family<prometheus::Counter>& sessions_total;
+  // Sessions or connections refused, by reason ("capacity", "unauthenticated", ...).
+  prometheus::Family<prometheus::Counter>& refused_total;
+  // Bad input from outside, by transport and kind ("malformed_json", "unknown_event",
+  // "bad_audio", "message_too_big", "slow_reader", "vanished", ...).
+  prometheus::Family<prometheus::Counter>& protocol_errors_total;
+  // HTTP requests by method class and status code class ("2xx", "4xx", ...).
+  prometheus::Family<prometheus::Counter>& http_requests_total;
+  prometheus::Family<prometheus::Gauge>& ws_connections_active;
+  // Turn latency by stage ("stt_final", "model_first_token", "tts_first_audio", "voice_to_voice",
+  // "barge_in_stop"), seconds.
+  prometheus::Family<prometheus::Histogram>& turn_latency_seconds;
+  prometheus::Family<prometheus::Counter>& turns_total;
+  prometheus::Family<prometheus::Counter>& barge_ins_total;
+  // Failures of our own providers (stt, tts, model, store), by provider and kind.
+  prometheus::Family<prometheus::Counter>& provider_errors_total;
+
+  static const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+
+ private:
+  prometheus::Gauge* cpu_seconds_;
+  prometheus::Gauge* resident_bytes_;
+  prometheus::Gauge* threads_;
+};
+
+}  // namespace artagent::platform
