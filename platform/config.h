@@ -1,0 +1,196 @@
+#pragma once
+// Configuration: the product's settings, their embedded defaults and how they are layered.
+//
+// Layers, lowest to highest: the defaults below < the YAML file (artagent.yaml) < each
+// ConfigSource in the order added (Azure App Configuration, later) < environment variables.
+// Every key has three spellings, derived from its dotted name by one rule:
+//
+//   YAML (nested maps)        backend: {max_concurrent_calls: 300}   (or the dotted key itself)
+//   App Configuration         Backend:MaxConcurrentCalls
+//   environment variable      ARTAGENT_BACKEND__MAX_CONCURRENT_CALLS   ("__" between levels)
+//
+// Wrong types, out-of-range values, malformed YAML and a missing config file are errors that name
+// the key, the place (file:line or variable) and what is expected. Unknown keys are warnings that
+// name the closest known key.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace artagent::platform {
+
+struct ServerConfig {
+  // Listener address "host:port"; port 0 picks a free port (tests). "[::1]:8080" for IPv6.
+  std::string listen = "127.0.0.1:8080";
+  // PEM certificate chain and private key; both empty = plain HTTP, both set = TLS.
+  std::string tls_cert;
+  std::string tls_key;
+  // Directory of the web console's static files.
+  std::string web_root = "web";
+  // Threads running the I/O context; 0 = one per core.
+  int io_threads = 0;
+  // Largest HTTP request header block accepted (431 beyond it).
+  int64_t max_header_bytes = 8192;
+  // Largest HTTP request body accepted (413 beyond it).
+  int64_t max_body_bytes = 1048576;
+  // Largest WebSocket message accepted (close 1009 beyond it).
+  int64_t max_ws_message_bytes = 16777216;
+  // Bytes queued towards one WebSocket client before it is dropped as a slow reader.
+  int64_t ws_send_queue_bytes = 8388608;
+  // Seconds a connection may stay silent before it is closed.
+  int idle_timeout_s = 60;
+  // Seconds live turns get to finish on shutdown.
+  int shutdown_grace_s = 10;
+  // Keys accepted as "Authorization: Bearer KEY" or "api-key: KEY"; empty = no authentication.
+  std::vector<std::string> api_keys;
+};
+
+struct BackendConfig {
+  // Concurrent sessions; sessions beyond it are refused (HTTP 503 / WS close 1013).
+  int max_concurrent_calls = 200;
+};
+
+struct ComputeConfig {
+  // Threads of the compute pool (STT decoding, TTS synthesis); 0 = one per core.
+  int threads = 0;
+  // Tasks queued on the compute pool before new work is refused.
+  int max_queue = 4096;
+};
+
+struct VadConfig {
+  // Voice activity detector by provider name.
+  std::string provider = "webrtc";
+  // WebRTC VAD mode, 0 (least aggressive at filtering non-speech) to 3 (most).
+  int aggressiveness = 2;
+};
+
+struct SttConfig {
+  // Speech-to-text provider by name.
+  std::string provider = "pocketsphinx";
+  // Decoders kept warm for reuse by new sessions.
+  int pool_size = 2;
+};
+
+struct TtsConfig {
+  // Text-to-speech provider by name.
+  std::string provider = "flite";
+  // Voice name understood by the provider (flite: slt, kal16, rms, awb).
+  std::string voice = "slt";
+};
+
+struct SpeechConfig {
+  VadConfig vad;
+  SttConfig stt;
+  TtsConfig tts;
+};
+
+struct SessionConfig {
+  // Caller silence that ends a turn.
+  int end_of_turn_silence_ms = 500;
+  // Sustained caller speech needed to interrupt the agent.
+  int barge_in_min_speech_ms = 200;
+  // Audio kept before speech onset and handed to STT with the turn.
+  int prefix_padding_ms = 300;
+  // Agent audio sent ahead of real time to absorb network jitter.
+  int output_lead_ms = 100;
+  // Longest caller turn; the turn is ended when it is reached.
+  int max_turn_ms = 30000;
+  // Seconds without caller audio or text before a session is closed.
+  int idle_timeout_s = 300;
+};
+
+struct AgentsConfig {
+  // Directory of agent and scenario YAML files.
+  std::string dir = "agents";
+  // Scenario new sessions start in.
+  std::string scenario = "insurance";
+};
+
+struct StoreConfig {
+  // SQLite database file; parent directories are created.
+  std::string path = "data/artagent.db";
+};
+
+struct LogConfig {
+  // "debug" | "info" | "warn" | "error" | "off".
+  std::string level = "info";
+  // "auto" (text on a terminal, JSON lines otherwise) | "text" | "json".
+  std::string format = "auto";
+};
+
+// Everything configurable, with the embedded defaults of the product.
+struct Config {
+  // Deployment name ("development", "production", ...); the App Configuration label.
+  std::string environment = "development";
+  ServerConfig server;
+  BackendConfig backend;
+  ComputeConfig compute;
+  SpeechConfig speech;
+  SessionConfig session;
+  AgentsConfig agents;
+  StoreConfig store;
+  LogConfig log;
+};
+
+// A layer of flat key/value pairs between the file and the environment (Azure App Configuration,
+// to be implemented later). Keys may be spelled "Backend:MaxConcurrentCalls" or
+// "backend.max_concurrent_calls" (matched case-insensitively); values are text, as in the
+// environment (lists comma-separated).
+class ConfigSource {
+ public:
+  virtual ~ConfigSource() = default;
+  // Short name used in provenance and messages ("appconfig").
+  virtual std::string name() const = 0;
+  // The pairs this source holds now. An error fails Load().
+  virtual core::Result<std::map<std::string, std::string>> Fetch() = 0;
+};
+
+// The three spellings of a dotted key.
+std::string AppConfigKey(std::string_view dotted);  // "Backend:MaxConcurrentCalls"
+std::string EnvVarName(std::string_view dotted);    // "ARTAGENT_BACKEND__MAX_CONCURRENT_CALLS"
+
+// One known key, for help output.
+struct ConfigKeyInfo {
+  std::string key;            // dotted
+  std::string type;           // "string" | "integer" | "list"
+  std::string default_value;  // as text; lists comma-separated
+  std::string help;
+};
+std::vector<ConfigKeyInfo> ConfigKeys();
+
+// Builds a Config from the layers. Not thread-safe; use once at start-up (and again on refresh).
+class ConfigLoader {
+ public:
+  void AddSource(std::unique_ptr<ConfigSource> source);
+
+  // yaml_path: "" = no file; a path given but missing is an error. env: variables by name
+  // (usually ProcessEnvironment()); only ARTAGENT_ names are read. Returns kInvalidArgument for
+  // bad values or YAML, kNotFound for a missing file, or the error of a failing source.
+  core::Result<Config> Load(const std::string& yaml_path,
+                            const std::map<std::string, std::string>& env);
+
+  // Unknown keys seen by the last Load(), one message each, for the caller to log.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  // After a successful Load(): {"server.listen": {"value": "...", "source": "default"}, ...} for
+  // every key. source is "default" | "file:PATH:LINE" | "env:NAME" | "SOURCE:KEY". Values of
+  // secret-looking keys (api_keys, *secret*, *password*, *token*, ...) are "<redacted>".
+  const nlohmann::json& Effective() const { return effective_; }
+
+ private:
+  std::vector<std::unique_ptr<ConfigSource>> sources_;
+  std::vector<std::string> warnings_;
+  nlohmann::json effective_ = nlohmann::json::object();
+};
+
+// The process's ARTAGENT_* environment variables.
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace artagent::platform

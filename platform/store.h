@@ -1,0 +1,127 @@
+#pragma once
+// Store: the conversation record (sessions and their transcripts) in SQLite.
+//
+// Writes never block the caller and never run SQLite on the caller's thread: CreateSession,
+// EndSession and Append put the write on a bounded queue that the store's own writer thread
+// drains, committing everything queued at that moment (up to StoreOptions::max_batch writes) in
+// one transaction (group commit). Once committed, a write survives a crash of the process.
+// Flush() waits until every write queued before it is committed.
+//
+// Failures: while SQLite fails (disk full, database locked by another program, I/O error) the
+// writer keeps the writes queued and retries with exponential back-off; an accepted write is
+// never dropped while the store is open. Each failure is reported through the write observer.
+// When the queue is full (StoreOptions::max_pending_writes, counting the batch being written)
+// new writes are refused: they are counted in dropped_writes() and reported through the observer
+// as kResourceExhausted — loud, never silent. Blocking the caller instead would stall an I/O
+// thread; the bound (100k writes by default, minutes of traffic) is only reached when the disk
+// has failed for a long time.
+//
+// Reads use their own connection (in WAL mode readers and the writer do not block each other)
+// and see committed writes only: Flush() first to read your own writes.
+//
+// One Store per database file: Open() takes an exclusive lock on "PATH-lock" and fails if
+// another process (or Store) holds it. On Open(), sessions still "active" were left by a process
+// that crashed: their status becomes "crashed", ended_at_ms the time of their last transcript
+// entry (or their start), and their transcript is kept.
+//
+// All methods are thread-safe.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace artagent::platform {
+
+struct SessionRecord {
+  std::string id;
+  std::string transport;  // "realtime" | "acs" | "converse"
+  std::string scenario;
+  std::string agent;          // the agent the session started with
+  std::string remote;         // peer address or caller id
+  std::string status;         // "active" | "ended" | "vanished" | "failed" | "crashed"
+  int64_t started_at_ms = 0;  // unix time
+  int64_t ended_at_ms = 0;    // unix time; 0 while active
+};
+
+struct TranscriptEntry {
+  std::string session_id;
+  int64_t seq = 0;  // order within the session, assigned by the caller
+  // Conversation item id; an Append with the same (session_id, item_id) replaces the entry (the
+  // agent's text shrinks to what was heard when the caller barges in). "" = never replaced.
+  std::string item_id;
+  std::string role;  // "user" | "agent" | "system"
+  std::string text;
+  bool interrupted = false;
+  int64_t at_ms = 0;                // unix time
+  std::string metrics_json = "{}";  // per-turn latency object on agent entries
+};
+
+struct SessionDetail {
+  SessionRecord session;
+  std::vector<TranscriptEntry> transcript;  // by seq, then by first insertion
+};
+
+struct StoreOptions {
+  // Writes accepted but not yet committed before new ones are refused.
+  size_t max_pending_writes = 100000;
+  // Writes committed in one transaction at most.
+  size_t max_batch = 512;
+  // How long SQLite waits for a lock held by another connection before reporting it busy.
+  std::chrono::milliseconds busy_timeout{5000};
+  // Longest delay between two attempts of a failing batch.
+  std::chrono::milliseconds max_retry_delay{2000};
+  // How long the destructor keeps retrying failed writes before giving up on them (reported).
+  std::chrono::milliseconds close_timeout{10000};
+};
+
+class Store {
+ public:
+  // Opens or creates the database at `path` (parent directories are created) and migrates its
+  // schema. ":memory:" is refused (nothing would survive). kFailedPrecondition if the file is in
+  // use or was written by a newer artagent; kUnavailable if it cannot be opened.
+  static core::Result<std::unique_ptr<Store>> Open(const std::string& path,
+                                                   const StoreOptions& options = {});
+
+  // Commits what is queued (for up to close_timeout if SQLite fails), then closes.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Queued writes. CreateSession on an existing id updates it.
+  void CreateSession(SessionRecord session);
+  void EndSession(std::string id, std::string status, int64_t ended_at_ms);
+  void Append(TranscriptEntry entry);
+
+  // Waits until every write queued before the call is committed. kDeadlineExceeded (naming the
+  // last SQLite error) if that takes longer than `timeout`.
+  core::Status Flush(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // Newest first (by started_at_ms). limit 1..1000, offset >= 0, else kInvalidArgument.
+  core::Result<std::vector<SessionRecord>> ListSessions(int limit, int offset);
+  // kNotFound if there is no such session.
+  core::Result<SessionDetail> GetSession(const std::string& id);
+
+  // Writes accepted and not yet committed.
+  size_t pending_writes() const;
+  // Writes refused because the queue was full, since Open().
+  uint64_t dropped_writes() const;
+
+  // Called with each write error: a failed batch attempt (retried), a refused write (queue full)
+  // or a write SQLite rejects for good (e.g. EndSession of an unknown id). Called on the writer
+  // thread, or on the caller's thread for a refused write, without the store's locks held; it
+  // must be quick and must not call back into the store's writes.
+  void SetWriteObserver(std::function<void(const core::Status&)> observer);
+
+ private:
+  class Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace artagent::platform

@@ -1,0 +1,454 @@
+#include "platform/store.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+namespace artagent::platform {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+SessionRecord MakeSession(const std::string& id, int64_t started_at_ms) {
+  return SessionRecord{
+      id, "realtime", "insurance", "auth", "127.0.0.1:5000", "active", started_at_ms, 0};
+}
+
+TranscriptEntry MakeEntry(const std::string& session_id, int64_t seq, const std::string& text) {
+  TranscriptEntry entry;
+  entry.session_id = session_id;
+  entry.seq = seq;
+  entry.item_id = "item-" + std::to_string(seq);
+  entry.role = seq % 2 == 0 ? "user" : "agent";
+  entry.text = text;
+  entry.at_ms = 1000 + seq;
+  return entry;
+}
+
+// Collects what the write observer reports, and lets a test wait for a kind of report.
+class ObservedErrors {
+ public:
+  std::function<void(const core::Status&)> Observer() {
+    return [this](const core::Status& status) {
+      std::lock_guard lock(mu_);
+      errors_.push_back(status);
+      cv_.notify_all();
+    };
+  }
+  void WaitFor(core::StatusCode code) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return Count(code) > 0; });
+  }
+  size_t CountOf(core::StatusCode code) {
+    std::lock_guard lock(mu_);
+    return Count(code);
+  }
+  std::vector<core::Status> errors() {
+    std::lock_guard lock(mu_);
+    return errors_;
+  }
+
+ private:
+  size_t Count(core::StatusCode code) {
+    return std::count_if(errors_.begin(), errors_.end(),
+                         [&](const core::Status& s) { return s.code() == code; });
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<core::Status> errors_;
+};
+
+// A plain SQLite connection of the test's own, standing in for another program.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& path) { sqlite3_open(path.c_str(), &db_); }
+  ~RawConnection() { sqlite3_close(db_); }
+  int Exec(const std::string& sql) {
+    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "store_test_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/data/artagent.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> OpenStore(const StoreOptions& options = {}) {
+    auto store = Store::Open(path_, options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, RefusesInMemoryDatabase) {
+  auto store = Store::Open(":memory:");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store.status().message(), HasSubstr("store.path"));
+}
+
+TEST_F(StoreTest, CreatesParentDirectories) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(path_));
+}
+
+TEST_F(StoreTest, RoundTripsSessionAndTranscript) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  store->CreateSession(MakeSession("s1", 5000));
+  TranscriptEntry user = MakeEntry("s1", 0, "I want to file a claim");
+  TranscriptEntry agent = MakeEntry("s1", 1, "Sure, what happened?");
+  agent.metrics_json = R"({"voice_to_voice_ms":380})";
+  agent.interrupted = true;
+  store->Append(user);
+  store->Append(agent);
+  store->EndSession("s1", "ended", 9000);
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(store->pending_writes(), 0u);
+
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok()) << detail.status().ToString();
+  EXPECT_EQ(detail->session.id, "s1");
+  EXPECT_EQ(detail->session.transport, "realtime");
+  EXPECT_EQ(detail->session.scenario, "insurance");
+  EXPECT_EQ(detail->session.agent, "auth");
+  EXPECT_EQ(detail->session.remote, "127.0.0.1:5000");
+  EXPECT_EQ(detail->session.status, "ended");
+  EXPECT_EQ(detail->session.started_at_ms, 5000);
+  EXPECT_EQ(detail->session.ended_at_ms, 9000);
+  ASSERT_THAT(detail->transcript, SizeIs(2));
+  const TranscriptEntry& got = detail->transcript[1];
+  EXPECT_EQ(got.session_id, "s1");
+  EXPECT_EQ(got.seq, 1);
+  EXPECT_EQ(got.item_id, "item-1");
+  EXPECT_EQ(got.role, "agent");
+  EXPECT_EQ(got.text, "Sure, what happened?");
+  EXPECT_TRUE(got.interrupted);
+  EXPECT_EQ(got.at_ms, 1001);
+  EXPECT_EQ(got.metrics_json, R"({"voice_to_voice_ms":380})");
+  EXPECT_FALSE(detail->transcript[0].interrupted);
+  EXPECT_EQ(detail->transcript[0].metrics_json, "{}");
+}
+
+TEST_F(StoreTest, TranscriptIsOrderedBySeq) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  store->CreateSession(MakeSession("s1", 1));
+  for (int64_t seq : {3, 0, 2, 1}) store->Append(MakeEntry("s1", seq, "t" + std::to_string(seq)));
+  ASSERT_TRUE(store->Flush().ok());
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok());
+  ASSERT_THAT(detail->transcript, SizeIs(4));
+  for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(detail->transcript[i].seq, i);
+}
+
+TEST_F(StoreTest, AppendReplacesEntryWithSameItemId) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  store->CreateSession(MakeSession("s1", 1));
+  TranscriptEntry agent = MakeEntry("s1", 1, "Your claim number is one two three four five.");
+  store->Append(agent);
+  ASSERT_TRUE(store->Flush().ok());
+  agent.text = "Your claim number is";  // the caller barged in
+  agent.interrupted = true;
+  store->Append(agent);
+  // Two versions queued back to back: the newest wins.
+  TranscriptEntry user = MakeEntry("s1", 2, "wait");
+  store->Append(user);
+  user.text = "wait, what?";
+  store->Append(user);
+  // Entries without an item id never replace each other.
+  TranscriptEntry system = MakeEntry("s1", 3, "transferred");
+  system.item_id = "";
+  store->Append(system);
+  store->Append(system);
+  ASSERT_TRUE(store->Flush().ok());
+
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok());
+  ASSERT_THAT(detail->transcript, SizeIs(4));
+  EXPECT_EQ(detail->transcript[0].text, "Your claim number is");
+  EXPECT_TRUE(detail->transcript[0].interrupted);
+  EXPECT_EQ(detail->transcript[1].text, "wait, what?");
+  EXPECT_EQ(detail->transcript[2].item_id, "");
+  EXPECT_EQ(detail->transcript[3].item_id, "");
+}
+
+TEST_F(StoreTest, ListsSessionsNewestFirstWithLimitAndOffset) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (int i = 1; i <= 5; ++i) store->CreateSession(MakeSession("s" + std::to_string(i), i * 1000));
+  ASSERT_TRUE(store->Flush().ok());
+
+  auto ids = [&](int limit, int offset) {
+    std::vector<std::string> out;
+    auto sessions = store->ListSessions(limit, offset);
+    EXPECT_TRUE(sessions.ok()) << sessions.status().ToString();
+    if (sessions.ok()) {
+      for (const auto& s : *sessions) out.push_back(s.id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(2, 0), (std::vector<std::string>{"s5", "s4"}));
+  EXPECT_EQ(ids(2, 2), (std::vector<std::string>{"s3", "s2"}));
+  EXPECT_EQ(ids(10, 4), (std::vector<std::string>{"s1"}));
+  EXPECT_TRUE(ids(10, 5).empty());
+  EXPECT_EQ(store->ListSessions(0, 0).status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ListSessions(10, -1).status().code(), core::StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, GetSessionOfUnknownIdIsNotFound) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto detail = store->GetSession("nope");
+  ASSERT_FALSE(detail.ok());
+  EXPECT_EQ(detail.status().code(), core::StatusCode::kNotFound);
+  EXPECT_THAT(detail.status().message(), HasSubstr("'nope'"));
+}
+
+TEST_F(StoreTest, FlushWaitsForEveryQueuedWrite) {
+  StoreOptions options;
+  options.max_batch = 64;  // many transactions
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  store->CreateSession(MakeSession("s1", 1));
+  for (int i = 0; i < 2000; ++i) store->Append(MakeEntry("s1", i, "line"));
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(store->pending_writes(), 0u);
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok());
+  EXPECT_THAT(detail->transcript, SizeIs(2000));
+  EXPECT_TRUE(store->Flush().ok());  // nothing queued: returns at once
+}
+
+TEST_F(StoreTest, DataSurvivesCloseAndReopen) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    store->CreateSession(MakeSession("s1", 1));
+    store->Append(MakeEntry("s1", 0, "hello"));
+    store->EndSession("s1", "ended", 2);
+    // No Flush: closing commits what is queued.
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok()) << detail.status().ToString();
+  EXPECT_EQ(detail->session.status, "ended");
+  ASSERT_THAT(detail->transcript, SizeIs(1));
+  EXPECT_EQ(detail->transcript[0].text, "hello");
+}
+
+TEST_F(StoreTest, OneStorePerFile) {
+  auto first = OpenStore();
+  ASSERT_NE(first, nullptr);
+  auto second = Store::Open(path_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(second.status().message(), HasSubstr("in use"));
+  first.reset();
+  EXPECT_TRUE(Store::Open(path_).ok());
+}
+
+TEST_F(StoreTest, FlushedEntriesSurviveAKilledProcess) {
+  constexpr int kFlushed = 300;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The child reports through its exit status only; it dies without running destructors.
+    auto store = Store::Open(path_);
+    if (!store.ok()) _exit(2);
+    (*store)->CreateSession(MakeSession("done", 1));
+    (*store)->EndSession("done", "ended", 50);
+    (*store)->CreateSession(MakeSession("live", 2));
+    for (int i = 0; i < kFlushed; ++i) (*store)->Append(MakeEntry("live", i, "said"));
+    if (!(*store)->Flush().ok()) _exit(3);
+    // Writes still queued or half-written when the process dies.
+    for (int i = kFlushed; i < kFlushed + 200; ++i) (*store)->Append(MakeEntry("live", i, "x"));
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(pid, &wait_status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "child exited with " << WEXITSTATUS(wait_status);
+  ASSERT_EQ(WTERMSIG(wait_status), SIGKILL);
+
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto live = store->GetSession("live");
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  // The session the crash interrupted is marked, with its end at its last entry.
+  EXPECT_EQ(live->session.status, "crashed");
+  ASSERT_GE(live->transcript.size(), static_cast<size_t>(kFlushed));
+  // Every flushed entry is there; what else committed is a prefix, in order (group commit is
+  // all or nothing per transaction).
+  for (size_t i = 0; i < live->transcript.size(); ++i) {
+    ASSERT_EQ(live->transcript[i].seq, static_cast<int64_t>(i));
+  }
+  EXPECT_EQ(live->session.ended_at_ms, live->transcript.back().at_ms);
+  auto done = store->GetSession("done");
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->session.status, "ended");
+  EXPECT_EQ(done->session.ended_at_ms, 50);
+}
+
+TEST_F(StoreTest, ActiveSessionWithoutTranscriptEndsAtItsStart) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    store->CreateSession(MakeSession("quiet", 777));
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto detail = store->GetSession("quiet");
+  ASSERT_TRUE(detail.ok());
+  EXPECT_EQ(detail->session.status, "crashed");
+  EXPECT_EQ(detail->session.ended_at_ms, 777);
+}
+
+TEST_F(StoreTest, ConcurrentWritersAndReaders) {
+  constexpr int kThreads = 4;
+  constexpr int kEntries = 500;
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&store, t] {
+      std::string id = "s" + std::to_string(t);
+      store->CreateSession(MakeSession(id, t));
+      for (int i = 0; i < kEntries; ++i) store->Append(MakeEntry(id, i, "thread line"));
+      store->EndSession(id, "ended", 10000 + t);
+      EXPECT_TRUE(store->Flush().ok());
+    });
+  }
+  std::thread reader([&store] {
+    for (int i = 0; i < 50; ++i) {
+      EXPECT_TRUE(store->ListSessions(10, 0).ok());
+      auto detail = store->GetSession("s0");
+      EXPECT_TRUE(detail.ok() || detail.status().code() == core::StatusCode::kNotFound);
+    }
+  });
+  for (auto& writer : writers) writer.join();
+  reader.join();
+
+  auto sessions = store->ListSessions(10, 0);
+  ASSERT_TRUE(sessions.ok());
+  EXPECT_THAT(*sessions, SizeIs(kThreads));
+  for (int t = 0; t < kThreads; ++t) {
+    auto detail = store->GetSession("s" + std::to_string(t));
+    ASSERT_TRUE(detail.ok());
+    EXPECT_EQ(detail->session.status, "ended");
+    ASSERT_THAT(detail->transcript, SizeIs(kEntries));
+    for (int i = 0; i < kEntries; ++i) EXPECT_EQ(detail->transcript[i].seq, i);
+  }
+}
+
+TEST_F(StoreTest, RetriesWhileDatabaseIsLockedAndLosesNothing) {
+  StoreOptions options;
+  options.busy_timeout = std::chrono::milliseconds(5);
+  options.max_retry_delay = std::chrono::milliseconds(20);
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  ObservedErrors observed;
+  store->SetWriteObserver(observed.Observer());
+
+  RawConnection other(path_);
+  ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);  // holds the write lock
+  store->CreateSession(MakeSession("s1", 1));
+  for (int i = 0; i < 50; ++i) store->Append(MakeEntry("s1", i, "queued while locked"));
+  observed.WaitFor(core::StatusCode::kUnavailable);
+  core::Status flush = store->Flush(std::chrono::milliseconds(10));
+  EXPECT_EQ(flush.code(), core::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(flush.message(), HasSubstr("lock"));
+  EXPECT_EQ(store->pending_writes(), 51u);
+
+  ASSERT_EQ(other.Exec("COMMIT"), SQLITE_OK);
+  ASSERT_TRUE(store->Flush().ok());
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok());
+  EXPECT_THAT(detail->transcript, SizeIs(50));
+  EXPECT_EQ(store->dropped_writes(), 0u);
+}
+
+TEST_F(StoreTest, FullQueueRefusesWritesLoudly) {
+  StoreOptions options;
+  options.max_pending_writes = 5;
+  options.busy_timeout = std::chrono::milliseconds(5);
+  options.max_retry_delay = std::chrono::milliseconds(20);
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  ObservedErrors observed;
+  store->SetWriteObserver(observed.Observer());
+
+  RawConnection other(path_);
+  ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  store->CreateSession(MakeSession("s1", 1));
+  for (int i = 0; i < 7; ++i) store->Append(MakeEntry("s1", i, "x"));
+  EXPECT_EQ(store->dropped_writes(), 3u);
+  EXPECT_EQ(store->pending_writes(), 5u);
+  EXPECT_EQ(observed.CountOf(core::StatusCode::kResourceExhausted), 3u);
+  ASSERT_EQ(other.Exec("COMMIT"), SQLITE_OK);
+
+  ASSERT_TRUE(store->Flush().ok());
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok());
+  EXPECT_THAT(detail->transcript, SizeIs(4));  // the first four accepted entries
+}
+
+TEST_F(StoreTest, EndingAnUnknownSessionIsReported) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ObservedErrors observed;
+  store->SetWriteObserver(observed.Observer());
+  store->EndSession("ghost", "ended", 1);
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(observed.CountOf(core::StatusCode::kNotFound), 1u);
+}
+
+TEST_F(StoreTest, RefusesDatabaseFromNewerSchema) {
+  { ASSERT_NE(OpenStore(), nullptr); }
+  {
+    RawConnection other(path_);
+    ASSERT_EQ(other.Exec("PRAGMA user_version = 99"), SQLITE_OK);
+  }
+  auto store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("schema version 99"));
+}
+
+TEST_F(StoreTest, RefusesFileThatIsNotADatabase) {
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
+  std::ofstream(path_) << "this is not a database, it is a text file of some length........"
+                          "..............................................................";
+  auto store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("store.path"));
+}
+
+}  // namespace
+}  // namespace artagent::platform
