@@ -1,0 +1,195 @@
+#include "app/routes.h"
+
+#include "core/log.h"
+#include "transport/realtime/realtime_connection.h"
+
+namespace artagent::app {
+namespace {
+
+using nlohmann::json;
+using server::HttpRequest;
+using server::HttpResponse;
+
+json SessionJson(const platform::SessionRecord& s) {
+  return {{"id", s.id},
+          {"transport", s.transport},
+          {"scenario", s.scenario},
+          {"agent", s.agent},
+          {"status", s.status},
+          {"started_at_ms", s.started_at_ms},
+          {"ended_at_ms", s.ended_at_ms == 0 ? json(nullptr) : json(s.ended_at_ms)}};
+}
+
+int IntQuery(const HttpRequest& req, const char* name, int fallback) {
+  std::string_view v = req.Query(name);
+  if (v.empty()) return fallback;
+  try {
+    return std::stoi(std::string(v));
+  } catch (const std::exception&) {
+    return -1;  // rejected by the store's range check
+  }
+}
+
+json AgentJson(const agent::AgentConfig& a, const std::string& scenario) {
+  return {{"name", a.name},
+          {"description", a.description},
+          {"voice", a.voice},
+          {"scenario", scenario},
+          {"model", "flow"},
+          {"flow_nodes", a.flow.nodes.size()}};
+}
+
+// Glue between the server's WebSocket and the transport-neutral RealtimeConnection.
+class RealtimeSocket : public server::WebSocketHandler, public transport::realtime::RealtimePeer {
+ public:
+  RealtimeSocket(const std::shared_ptr<server::WebSocketConnection>& ws, Runtime* runtime)
+      : ws_(ws.get()),
+        runtime_(runtime),
+        conn_(this, MakeFactory(ws, runtime), Defaults(runtime, ws->remote_address()),
+              &runtime->metrics()) {}
+  ~RealtimeSocket() override { Release(); }
+
+  void OnOpen() override { conn_.Open(); }
+  void OnMessage(std::string_view data, bool is_text) override { conn_.OnMessage(data, is_text); }
+  void OnClose(uint16_t code) override {
+    conn_.OnClose(code);
+    Release();
+  }
+  void SendText(std::string message) override { ws_->SendText(std::move(message)); }
+  void Close(uint16_t code, std::string reason) override { ws_->Close(code, std::move(reason)); }
+
+ private:
+  static session::SessionOptions Defaults(Runtime* rt, const std::string& remote) {
+    session::SessionOptions o = rt->SessionDefaults();
+    o.remote = remote;
+    return o;
+  }
+  // The session's executor is the connection's strand. The session holds it through an aliasing
+  // pointer that keeps the connection (and so the strand) alive while decoding or synthesis jobs
+  // are still in flight; the factory itself holds only a weak reference (no ownership cycle).
+  static transport::realtime::SessionFactory MakeFactory(
+      std::weak_ptr<server::WebSocketConnection> weak, Runtime* rt) {
+    return [weak, rt](session::SessionOptions opts, session::SessionOutput* out)
+               -> core::Result<std::shared_ptr<session::Session>> {
+      auto ws = weak.lock();
+      if (!ws) return core::CancelledError("the connection is gone");
+      std::shared_ptr<core::Executor> executor(ws, &ws->executor());
+      return rt->NewSession(std::move(executor), std::move(opts), out);
+    };
+  }
+  void Release() {
+    if (!released_) {
+      released_ = true;
+      runtime_->Release();
+    }
+  }
+
+  server::WebSocketConnection* ws_;  // owns this handler
+  Runtime* runtime_;
+  transport::realtime::RealtimeConnection conn_;
+  bool released_ = false;
+};
+
+// The key a client presents: "Authorization: Bearer K", "api-key: K", or the browser's
+// "openai-insecure-api-key.K" subprotocol.
+std::string PresentedKey(const HttpRequest& req) {
+  std::string_view auth = req.Header("authorization");
+  if (auth.rfind("Bearer ", 0) == 0) return std::string(auth.substr(7));
+  if (!req.Header("api-key").empty()) return std::string(req.Header("api-key"));
+  std::string_view protos = req.Header("sec-websocket-protocol");
+  const std::string_view marker = "openai-insecure-api-key.";
+  if (auto p = protos.find(marker); p != std::string_view::npos) {
+    auto rest = protos.substr(p + marker.size());
+    return std::string(rest.substr(0, rest.find_first_of(", ")));
+  }
+  return {};
+}
+
+}  // namespace
+
+void AddApiRoutes(server::Router& router, Runtime* rt, json effective_config) {
+  router.Add("GET", "/api/v1/sessions", [rt](const HttpRequest& req) {
+    if (!rt->store()) return HttpResponse::Error(503, "store_disabled", "no store is configured");
+    auto list = rt->store()->ListSessions(IntQuery(req, "limit", 50), IntQuery(req, "offset", 0));
+    if (!list.ok()) return HttpResponse::FromStatus(list.status());
+    json out = json::array();
+    for (const auto& s : *list) out.push_back(SessionJson(s));
+    return HttpResponse::Json(200, {{"sessions", out}});
+  });
+  router.Add("GET", "/api/v1/sessions/{id}", [rt](const HttpRequest& req) {
+    if (!rt->store()) return HttpResponse::Error(503, "store_disabled", "no store is configured");
+    auto detail = rt->store()->GetSession(std::string(req.Param("id")));
+    if (!detail.ok()) return HttpResponse::FromStatus(detail.status());
+    json j = SessionJson(detail->session);
+    json transcript = json::array();
+    for (const auto& e : detail->transcript) {
+      json metrics = json::parse(e.metrics_json, nullptr, false);
+      if (metrics.is_discarded()) metrics = json::object();
+      transcript.push_back({{"seq", e.seq},
+                            {"item_id", e.item_id},
+                            {"role", e.role},
+                            {"text", e.text},
+                            {"interrupted", e.interrupted},
+                            {"at_ms", e.at_ms},
+                            {"latency_ms", metrics}});
+    }
+    j["transcript"] = transcript;
+    return HttpResponse::Json(200, j);
+  });
+  router.Add("GET", "/api/v1/agents", [rt](const HttpRequest&) {
+    json out = json::array();
+    for (const auto& [name, a] : rt->scenario().agents) {
+      out.push_back(AgentJson(a, rt->scenario().name));
+    }
+    return HttpResponse::Json(200, {{"agents", out}});
+  });
+  router.Add("GET", "/api/v1/scenarios", [rt](const HttpRequest&) {
+    json out = json::array();
+    for (const auto& name : agent::ListScenarios(rt->config().agents.dir)) {
+      auto s = agent::LoadScenario(rt->config().agents.dir, name);
+      json entry = {{"name", name}, {"active", name == rt->scenario().name}};
+      if (s.ok()) {
+        entry["description"] = s->description;
+        entry["start_agent"] = s->start_agent;
+        json agents = json::array();
+        for (const auto& [agent_name, a] : s->agents) agents.push_back(agent_name);
+        entry["agents"] = agents;
+      } else {
+        entry["error"] = s.status().message();
+      }
+      out.push_back(entry);
+    }
+    return HttpResponse::Json(200, {{"scenarios", out}});
+  });
+  router.Add("GET", "/api/v1/config", [effective_config](const HttpRequest&) {
+    return HttpResponse::Json(200, effective_config);
+  });
+}
+
+void AddRealtimeRoute(server::Router& router, Runtime* rt) {
+  server::WebSocketRoute route;
+  route.subprotocols = {"realtime"};
+  route.accept = [rt](const HttpRequest& req, std::shared_ptr<server::WebSocketConnection> ws)
+      -> core::Result<std::unique_ptr<server::WebSocketHandler>> {
+    const auto& keys = rt->config().server.api_keys;
+    if (!keys.empty()) {
+      const std::string key = PresentedKey(req);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        rt->metrics().refused_total.Add({{"reason", "unauthenticated"}}).Increment();
+        return core::UnauthenticatedError(
+            key.empty() ? "an API key is required (Authorization: Bearer <key>)"
+                        : "the API key is not valid");
+      }
+    }
+    std::string reason;
+    if (!rt->TryAdmit(&reason)) {
+      rt->metrics().refused_total.Add({{"reason", reason}}).Increment();
+      return core::ResourceExhaustedError("the server is at capacity (" + reason +
+                                          "); try again later");
+    }
+    return std::unique_ptr<server::WebSocketHandler>(std::make_unique<RealtimeSocket>(ws, rt));
+  };
+  router.AddWebSocket("/v1/realtime", std::move(route));
+}
+
+}  // namespace artagent::app

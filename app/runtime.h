@@ -1,0 +1,69 @@
+#pragma once
+// Runtime: everything a running artagent shares between sessions, built once from the
+// configuration — metrics, the store, the compute pool, the speech engines, the scenario — and the
+// one place that knows how to assemble a Session from them.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/agent_config.h"
+#include "core/executor.h"
+#include "core/thread_pool.h"
+#include "platform/config.h"
+#include "platform/metrics.h"
+#include "platform/store.h"
+#include "session/session.h"
+#include "speech/registry.h"
+
+namespace artagent::app {
+
+struct RuntimeOptions {
+  bool open_store = true;  // converse runs without one unless asked
+};
+
+class Runtime {
+ public:
+  static core::Result<std::unique_ptr<Runtime>> Create(const platform::Config& config,
+                                                       RuntimeOptions options = {});
+  ~Runtime();
+
+  const platform::Config& config() const { return config_; }
+  platform::Metrics& metrics() { return metrics_; }
+  platform::Store* store() { return store_.get(); }
+  core::ThreadPool& compute() { return *compute_; }
+  const agent::ScenarioConfig& scenario() const { return scenario_; }
+
+  // Session options from the configuration (turn-taking, voice, lead).
+  session::SessionOptions SessionDefaults() const;
+  // A session of the configured scenario, living on `executor`, talking to `output`.
+  core::Result<std::shared_ptr<session::Session>> NewSession(
+      std::shared_ptr<core::Executor> executor, session::SessionOptions options,
+      session::SessionOutput* output);
+
+  // Admission control: false (and nothing reserved) when the server is at capacity or the
+  // compute pool is backed up. Every successful TryAdmit is paired with one Release.
+  bool TryAdmit(std::string* reason);
+  void Release();
+  int active_sessions() const { return active_.load(); }
+
+  // /readyz body: each dependency and whether it works.
+  nlohmann::json Readiness();
+
+ private:
+  explicit Runtime(const platform::Config& config);
+
+  platform::Config config_;
+  platform::Metrics metrics_;
+  std::unique_ptr<core::ThreadPool> compute_;
+  std::unique_ptr<platform::Store> store_;
+  speech::SpeechProviders providers_;
+  std::unique_ptr<speech::SttEngine> stt_;
+  std::unique_ptr<speech::TtsEngine> tts_;
+  agent::ScenarioConfig scenario_;
+  std::atomic<int> active_{0};
+};
+
+}  // namespace artagent::app

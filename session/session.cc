@@ -1,0 +1,1144 @@
+#include "session/session.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "audio/resampler.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "platform/metrics.h"
+#include "platform/store.h"
+#include "session/clause_chunker.h"
+#include "session/endpoint_detector.h"
+
+namespace artagent::session {
+namespace {
+
+using core::Duration;
+using core::TimePoint;
+
+constexpr size_t kFrame = audio::kEngineFrameSamples;  // 20 ms at 16 kHz
+constexpr char kApology[] = "I'm sorry, I ran into a problem on my side. Could you say that again?";
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double Ms(std::optional<TimePoint> from, std::optional<TimePoint> to) {
+  if (!from || !to) return -1;
+  return std::max(0.0, core::MillisBetween(*from, *to));
+}
+
+// Words of `text` kept when only `fraction` of its audio was heard.
+std::string HeardPrefix(const std::string& text, double fraction) {
+  if (fraction >= 1.0) return text;
+  if (fraction <= 0.0) return {};
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  size_t keep = static_cast<size_t>(words.size() * fraction);
+  std::string out;
+  for (size_t i = 0; i < keep; ++i) {
+    if (i) out += ' ';
+    out += words[i];
+  }
+  return out;
+}
+
+// When each stage of a turn happened (wall clock).
+struct TurnTimes {
+  std::optional<TimePoint> speech_end;   // arrival of the caller's last voiced frame
+  std::optional<TimePoint> end_of_turn;  // the silence was long enough
+  std::optional<TimePoint> stt_final;
+  std::optional<TimePoint> text_arrived;  // typed turn
+  std::optional<TimePoint> response_start;
+  std::optional<TimePoint> first_token;
+  std::optional<TimePoint> first_clause;
+  std::optional<TimePoint> tts_first_audio;
+  std::optional<TimePoint> first_sent;
+  std::string user_item_id;
+};
+
+// Audio of one agent item: which clause occupies which samples (for "what was heard").
+struct ClauseSpan {
+  std::string text;
+  int64_t start = 0;  // samples at the output rate
+  int64_t end = 0;
+};
+struct ItemAudio {
+  std::vector<ClauseSpan> spans;
+  int64_t total = 0;
+  int sample_rate = 24000;
+  std::string full_text;
+};
+
+std::string TextHeard(const ItemAudio& a, int64_t heard_samples) {
+  std::string out;
+  for (const auto& s : a.spans) {
+    std::string part;
+    if (s.end <= heard_samples) {
+      part = s.text;
+    } else if (s.start < heard_samples && s.end > s.start) {
+      part = HeardPrefix(s.text, double(heard_samples - s.start) / double(s.end - s.start));
+    }
+    if (part.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += part;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Session::Impl {
+  SessionDeps deps;
+  SessionOptions opts;
+  std::weak_ptr<Session> self;
+  bool started = false;
+  bool closed = false;
+
+  // ---- input ----
+  std::unique_ptr<audio::Resampler> in_resampler;
+  int in_rate = 0;
+  audio::Samples in_pending;             // 16 kHz samples not yet a whole frame
+  std::deque<audio::Samples> prefix;     // the last frames before an onset (prefix padding)
+  EndpointDetector endpoint;
+  int64_t input_frames = 0;
+  std::optional<TimePoint> last_voiced_at;
+  std::optional<TimePoint> onset_at;     // estimated arrival of the segment's first voiced frame
+
+  // The caller utterance being recognised.
+  struct Utterance {
+    uint64_t id = 0;
+    std::string item_id;
+    bool announced = false;  // SpeechStarted emitted (deferred while a barge-in is unconfirmed)
+    bool barge_candidate = false;
+    std::string last_partial;
+    TurnTimes times;
+  };
+  std::optional<Utterance> utt;
+  uint64_t next_utt = 1;
+  bool manual_open = false;  // manual mode: an utterance is open and takes all audio
+
+  // ---- recognizer pipe: commands run in order, one compute job at a time ----
+  struct SttCommand {
+    enum Kind { kStart, kFeed, kEnd, kCancel, kGrammar, kLm } kind;
+    uint64_t utt = 0;
+    audio::Samples audio;
+    std::string grammar;
+  };
+  std::shared_ptr<speech::SttStream> stt;
+  bool stt_failed = false;
+  bool stt_busy = false;
+  std::vector<SttCommand> stt_queue;
+  std::string current_grammar;
+  // utterance id -> item/times, for finals that arrive after the turn has moved on
+  std::map<uint64_t, Utterance> finishing;
+
+  // ---- response ----
+  struct Response {
+    uint64_t gen = 0;
+    std::string id;
+    std::string item_id;
+    std::unique_ptr<ResponseStream> stream;
+    bool model_done = false;
+    bool greeting = false;
+    std::string text;  // everything the model said
+    ClauseChunker chunker;
+    std::deque<std::string> clauses;  // waiting for TTS
+    std::string synthesizing;         // the clause in TTS now
+    bool tts_busy = false;
+    std::shared_ptr<std::atomic<bool>> tts_cancel = std::make_shared<std::atomic<bool>>(false);
+    audio::Samples queue;  // synthesised, not yet sent
+    size_t queue_head = 0;
+    int64_t sent = 0;  // samples handed to the transport
+    bool playing = false;
+    bool starved = false;
+    TimePoint playout_start;
+    ItemAudio audio;
+    TurnTimes times;
+    bool metrics_sent = false;
+    std::string metrics_json = "{}";
+  };
+  std::unique_ptr<Response> resp;
+  uint64_t next_gen = 1;
+  std::unique_ptr<core::Timer> pace_timer;
+  struct PendingResponse {
+    std::string instructions;
+    TurnTimes times;
+  };
+  std::optional<PendingResponse> pending_response;
+  double last_barge_in_ms = -1;
+  std::map<std::string, ItemAudio> item_audio;  // recent agent items, for late truncation
+  std::deque<std::string> item_audio_order;
+
+  // ---- conversation ----
+  std::vector<HistoryItem> history;
+  int64_t seq = 0;
+  std::string agent;
+
+  Impl(SessionDeps d, SessionOptions o)
+      : deps(std::move(d)),
+        opts(std::move(o)),
+        endpoint(EndpointConfig{.end_of_turn_silence_ms = opts.end_of_turn_silence_ms,
+                                .max_turn_ms = opts.max_turn_ms}) {}
+
+  core::Executor& ex() { return *deps.executor; }
+  TimePoint Now() { return deps.executor->Now(); }
+
+  void Emit(SessionEvent ev) {
+    if (!closed && deps.output) deps.output->OnSessionEvent(std::move(ev));
+  }
+
+  void Error(std::string code, std::string message) {
+    core::LogWarn("session", "{}: {}: {}", opts.id, code, message);
+    Emit(SessionError{std::move(code), std::move(message)});
+  }
+
+  void Record(const std::string& item_id, const std::string& role, const std::string& text,
+              bool interrupted, const std::string& metrics_json = "{}", int64_t at_seq = -1) {
+    if (!deps.store) return;
+    platform::TranscriptEntry e;
+    e.session_id = opts.id;
+    e.seq = at_seq >= 0 ? at_seq : seq++;
+    e.item_id = item_id;
+    e.role = role;
+    e.text = text;
+    e.interrupted = interrupted;
+    e.at_ms = UnixMs();
+    e.metrics_json = metrics_json;
+    deps.store->Append(std::move(e));
+  }
+
+  std::string PreviousItemId() const { return history.empty() ? "" : history.back().id; }
+
+  // ======================= start / close =======================
+
+  void Start() {
+    if (started) return;
+    started = true;
+    agent = deps.responder ? deps.responder->agent_name() : "";
+    if (deps.store) {
+      platform::SessionRecord rec;
+      rec.id = opts.id;
+      rec.transport = opts.transport;
+      rec.scenario = opts.scenario;
+      rec.agent = agent;
+      rec.remote = opts.remote;
+      rec.status = "active";
+      rec.started_at_ms = UnixMs();
+      deps.store->CreateSession(std::move(rec));
+    }
+    if (deps.metrics) {
+      deps.metrics->sessions_active.Add({{"transport", opts.transport}}).Increment();
+      deps.metrics->sessions_total.Add({{"transport", opts.transport}}).Increment();
+    }
+    if (!agent.empty()) Emit(AgentChanged{agent});
+    OpenRecognizer();
+    if (opts.speak_greeting && deps.responder) StartResponse(/*greeting=*/true, "", TurnTimes{});
+  }
+
+  void OpenRecognizer() {
+    if (!deps.stt) return;
+    auto* engine = deps.stt;
+    std::weak_ptr<Session> weak = self;
+    auto executor = deps.executor;
+    bool queued = deps.compute->TrySubmit([engine, weak, executor] {
+      auto stream = engine->NewStream(speech::SttOptions{});
+      std::shared_ptr<speech::SttStream> shared;
+      core::Status status;
+      if (stream.ok()) {
+        shared = std::move(stream).value();
+      } else {
+        status = stream.status();
+      }
+      executor->Post([weak, shared, status] {
+        auto s = weak.lock();
+        if (!s || s->impl_->closed) return;
+        s->impl_->OnRecognizerReady(shared, status);
+      });
+    });
+    if (!queued) OnRecognizerReady(nullptr, core::ResourceExhaustedError("compute queue full"));
+  }
+
+  void OnRecognizerReady(std::shared_ptr<speech::SttStream> stream, const core::Status& status) {
+    if (!stream) {
+      stt_failed = true;
+      CountProviderError("stt", "open");
+      Error("stt_failed", "speech recognizer unavailable: " + status.ToString());
+      return;
+    }
+    stt = std::move(stream);
+    PumpStt();
+  }
+
+  void Close(const std::string& status) {
+    if (closed) return;
+    if (resp) {
+      resp->stream.reset();
+      *resp->tts_cancel = true;
+    }
+    pace_timer.reset();
+    retry_timer.reset();
+    closed = true;  // the recognizer stream is released when its last job finishes
+    if (deps.store) {
+      deps.store->EndSession(opts.id, status, UnixMs());
+    }
+    if (deps.metrics && started) {
+      deps.metrics->sessions_active.Add({{"transport", opts.transport}}).Decrement();
+    }
+    resp.reset();
+    deps.output = nullptr;
+  }
+
+  void CountProviderError(const char* provider, const char* kind) {
+    if (deps.metrics) {
+      deps.metrics->provider_errors_total.Add({{"provider", provider}, {"kind", kind}}).Increment();
+    }
+  }
+
+  // ======================= input audio =======================
+
+  void PushAudio(std::span<const int16_t> pcm, int rate) {
+    if (closed) return;
+    if (rate != audio::kEngineSampleRate) {
+      if (!in_resampler || in_rate != rate) {
+        auto r = audio::Resampler::Create(rate, audio::kEngineSampleRate);
+        if (!r.ok()) {
+          Error("bad_audio", r.status().message());
+          return;
+        }
+        in_resampler = std::move(r).value();
+        in_rate = rate;
+      }
+      in_resampler->Process(pcm, &in_pending);
+    } else {
+      in_pending.insert(in_pending.end(), pcm.begin(), pcm.end());
+    }
+    size_t off = 0;
+    while (in_pending.size() - off >= kFrame) {
+      OnFrame(std::span<const int16_t>(in_pending.data() + off, kFrame));
+      off += kFrame;
+      if (closed) return;
+    }
+    in_pending.erase(in_pending.begin(), in_pending.begin() + static_cast<std::ptrdiff_t>(off));
+  }
+
+  void OnFrame(std::span<const int16_t> frame) {
+    ++input_frames;
+    if (!opts.server_vad) {
+      if (!manual_open) {
+        manual_open = true;
+        BeginUtterance(/*announce=*/false, /*candidate=*/false);
+      }
+      SttFeed(frame);
+      return;
+    }
+    const bool voiced = deps.vad ? deps.vad->IsSpeech(frame) : false;
+    if (voiced) last_voiced_at = Now();
+    auto ev = endpoint.Push(voiced);
+    if (ev == EndpointDetector::Event::kSpeechStarted) {
+      const int64_t back = endpoint.frames_seen() - endpoint.segment_start_frame();
+      onset_at = Now() - core::milliseconds(back * audio::kFrameMs);
+      const bool candidate = AgentSpeaking() && opts.interrupt_response;
+      BeginUtterance(/*announce=*/!candidate, candidate);
+      // The prefix padding: frames kept from before the onset, then this one.
+      for (auto& f : prefix) SttFeed(f);
+      prefix.clear();
+      SttFeed(frame);
+      if (candidate) CheckBargeIn();
+      return;
+    }
+    if (endpoint.in_speech()) {
+      SttFeed(frame);
+      if (utt && utt->barge_candidate) CheckBargeIn();
+      return;
+    }
+    if (ev == EndpointDetector::Event::kSpeechStopped) {
+      SttFeed(frame);
+      EndOfTurn();
+      return;
+    }
+    // Silence outside a turn: keep it as possible prefix padding.
+    const size_t keep = static_cast<size_t>(std::max(0, opts.prefix_padding_ms / audio::kFrameMs));
+    if (keep > 0) {
+      prefix.emplace_back(frame.begin(), frame.end());
+      while (prefix.size() > keep) prefix.pop_front();
+    }
+  }
+
+  bool AgentSpeaking() const { return resp && opts.output_audio; }
+
+  void BeginUtterance(bool announce, bool candidate) {
+    if (utt) CancelUtterance();
+    Utterance u;
+    u.id = next_utt++;
+    u.item_id = core::NewId("item");
+    u.barge_candidate = candidate;
+    utt = std::move(u);
+    SttCommand start{SttCommand::kStart};
+    start.utt = utt->id;
+    stt_queue.push_back(std::move(start));
+    if (announce) Announce();
+  }
+
+  void Announce() {
+    if (!utt || utt->announced) return;
+    utt->announced = true;
+    int64_t start_ms = 0;
+    if (opts.server_vad) {
+      start_ms = std::max<int64_t>(
+          0, endpoint.segment_start_frame() * audio::kFrameMs - opts.prefix_padding_ms);
+    }
+    Emit(SpeechStarted{utt->item_id, start_ms});
+  }
+
+  void CheckBargeIn() {
+    if (!utt || !utt->barge_candidate) return;
+    const bool sustained = endpoint.voiced_ms() >= opts.barge_in_min_speech_ms;
+    const bool heard_words = !utt->last_partial.empty();
+    if (!sustained && !heard_words) return;
+    utt->barge_candidate = false;
+    if (resp) {
+      const TimePoint now = Now();
+      BargeIn();
+      last_barge_in_ms = onset_at ? core::MillisBetween(*onset_at, now) : -1;
+      if (deps.metrics) {
+        deps.metrics->barge_ins_total.Add({{"transport", opts.transport}}).Increment();
+        if (last_barge_in_ms >= 0) {
+          deps.metrics->turn_latency_seconds
+              .Add({{"stage", "barge_in_stop"}}, platform::Metrics::LatencyBuckets())
+              .Observe(last_barge_in_ms / 1000.0);
+        }
+      }
+    }
+    Announce();
+  }
+
+  void CancelUtterance() {
+    if (!utt) return;
+    SttCommand c{SttCommand::kCancel};
+    c.utt = utt->id;
+    stt_queue.push_back(std::move(c));
+    utt.reset();
+    PumpStt();
+  }
+
+  void EndOfTurn() {
+    if (!utt) return;
+    if (utt->barge_candidate) {
+      // Too short to interrupt the agent (a cough, "mm-hmm"): not a turn.
+      CancelUtterance();
+      return;
+    }
+    Utterance u = std::move(*utt);
+    utt.reset();
+    u.times.speech_end = last_voiced_at.value_or(Now());
+    u.times.end_of_turn = Now();
+    const int64_t end_ms = opts.server_vad ? (endpoint.last_voiced_frame() + 1) * audio::kFrameMs
+                                           : input_frames * audio::kFrameMs;
+    if (opts.server_vad) Emit(SpeechStopped{u.item_id, end_ms});
+    Emit(InputCommitted{u.item_id, PreviousItemId()});
+    SttCommand end{SttCommand::kEnd};
+    end.utt = u.id;
+    stt_queue.push_back(std::move(end));
+    const uint64_t id = u.id;
+    finishing.emplace(id, std::move(u));
+    PumpStt();
+    if (stt_failed) OnSttFinal(id, core::UnavailableError("speech recognizer unavailable"), {});
+  }
+
+  void CommitInput() {
+    if (opts.server_vad) {
+      if (utt) {
+        utt->barge_candidate = false;
+        Announce();
+        EndOfTurn();
+      }
+      return;
+    }
+    if (!manual_open || !utt) {
+      Error("input_audio_buffer_commit_empty", "there is no input audio to commit");
+      return;
+    }
+    manual_open = false;
+    EndOfTurn();
+  }
+
+  void ClearInput() {
+    in_pending.clear();
+    prefix.clear();
+    CancelUtterance();
+    manual_open = false;
+    endpoint.Reset();
+    Emit(InputCleared{});
+  }
+
+  // ======================= recognizer pipe =======================
+
+  void SttFeed(std::span<const int16_t> frame) {
+    if (!utt) return;
+    if (!stt_queue.empty() && stt_queue.back().kind == SttCommand::kFeed &&
+        stt_queue.back().utt == utt->id) {
+      auto& a = stt_queue.back().audio;
+      a.insert(a.end(), frame.begin(), frame.end());
+    } else {
+      SttCommand c{SttCommand::kFeed};
+      c.utt = utt->id;
+      c.audio.assign(frame.begin(), frame.end());
+      stt_queue.push_back(std::move(c));
+    }
+    PumpStt();
+  }
+
+  struct SttOutcome {
+    uint64_t utt = 0;
+    bool final = false;
+    std::string text;
+    core::Status status;
+    speech::SttResult result;
+  };
+
+  void PumpStt() {
+    if (!stt || stt_busy || stt_queue.empty()) return;
+    stt_busy = true;
+    auto batch = std::make_shared<std::vector<SttCommand>>(std::move(stt_queue));
+    stt_queue.clear();
+    auto stream = stt;
+    std::weak_ptr<Session> weak = self;
+    auto executor = deps.executor;
+    bool queued = deps.compute->TrySubmit([batch, stream, weak, executor] {
+      auto outcomes = std::make_shared<std::vector<SttOutcome>>();
+      for (auto& cmd : *batch) {
+        switch (cmd.kind) {
+          case SttCommand::kStart: {
+            core::Status st = stream->StartUtterance();
+            if (!st.ok()) outcomes->push_back({cmd.utt, true, {}, st, {}});
+            break;
+          }
+          case SttCommand::kFeed: {
+            auto partial = stream->Feed(cmd.audio);
+            if (!partial.ok()) {
+              outcomes->push_back({cmd.utt, false, {}, partial.status(), {}});
+            } else if (!outcomes->empty() && !outcomes->back().final &&
+                       outcomes->back().utt == cmd.utt && outcomes->back().status.ok()) {
+              outcomes->back().text = *partial;  // only the latest partial matters
+            } else {
+              outcomes->push_back({cmd.utt, false, *partial, {}, {}});
+            }
+            break;
+          }
+          case SttCommand::kEnd: {
+            auto final = stream->EndUtterance();
+            SttOutcome o{cmd.utt, true, {}, final.status(), {}};
+            if (final.ok()) o.result = *final;
+            outcomes->push_back(std::move(o));
+            break;
+          }
+          case SttCommand::kCancel:
+            stream->CancelUtterance();
+            break;
+          case SttCommand::kGrammar: {
+            core::Status st = stream->UseGrammar(cmd.grammar, /*fallback_to_lm=*/true);
+            if (!st.ok()) core::LogWarn("session", "grammar rejected: {}", st.ToString());
+            break;
+          }
+          case SttCommand::kLm:
+            stream->UseLanguageModel();
+            break;
+        }
+      }
+      executor->Post([weak, outcomes] {
+        auto s = weak.lock();
+        if (!s || s->impl_->closed) return;
+        s->impl_->OnSttBatch(*outcomes);
+      });
+    });
+    if (!queued) {
+      stt_busy = false;
+      CountProviderError("stt", "overload");
+      // Retry shortly; commands stay queued (in order) meanwhile.
+      stt_queue.insert(stt_queue.begin(), std::make_move_iterator(batch->begin()),
+                       std::make_move_iterator(batch->end()));
+      std::weak_ptr<Session> w = self;
+      retry_timer = ex().RunAfter(core::milliseconds(20), [w] {
+        if (auto s = w.lock()) s->impl_->PumpStt();
+      });
+    }
+  }
+  std::unique_ptr<core::Timer> retry_timer;
+
+  void OnSttBatch(std::vector<SttOutcome>& outcomes) {
+    stt_busy = false;
+    for (auto& o : outcomes) {
+      if (o.final) {
+        if (o.status.ok()) {
+          OnSttFinal(o.utt, core::OkStatus(), o.result);
+        } else {
+          OnSttFinal(o.utt, o.status, {});
+        }
+      } else if (!o.status.ok()) {
+        CountProviderError("stt", "feed");
+        core::LogWarn("session", "{}: stt feed failed: {}", opts.id, o.status.ToString());
+      } else {
+        OnSttPartial(o.utt, o.text);
+      }
+    }
+    PumpStt();
+  }
+
+  void OnSttPartial(uint64_t id, const std::string& text) {
+    if (!utt || utt->id != id || text.empty() || text == utt->last_partial) return;
+    utt->last_partial = text;
+    if (utt->barge_candidate) CheckBargeIn();
+    if (utt && utt->announced) Emit(TranscriptPartial{utt->item_id, text});
+  }
+
+  void OnSttFinal(uint64_t id, const core::Status& status, const speech::SttResult& result) {
+    auto it = finishing.find(id);
+    if (it == finishing.end()) {
+      // The utterance failed to start or was cancelled before its end.
+      if (utt && utt->id == id && !status.ok()) {
+        CountProviderError("stt", "start");
+        Error("stt_failed", status.ToString());
+      }
+      return;
+    }
+    Utterance u = std::move(it->second);
+    finishing.erase(it);
+    u.times.stt_final = Now();
+    u.times.user_item_id = u.item_id;
+    if (!status.ok()) {
+      CountProviderError("stt", "final");
+      Emit(TranscriptFailed{u.item_id, status.ToString()});
+      return;
+    }
+    Emit(TranscriptFinal{u.item_id, result.text});
+    if (deps.metrics) {
+      deps.metrics->turns_total.Add({{"transport", opts.transport}}).Increment();
+      deps.metrics->turn_latency_seconds
+          .Add({{"stage", "stt_final"}}, platform::Metrics::LatencyBuckets())
+          .Observe(Ms(u.times.end_of_turn, u.times.stt_final) / 1000.0);
+    }
+    if (result.text.empty()) {
+      core::LogInfo("session", "{}: caller turn had no words; not answering", opts.id);
+      return;
+    }
+    history.push_back({u.item_id, HistoryItem::Role::kUser, result.text, false});
+    Record(u.item_id, "user", result.text, false);
+    if (opts.create_response) StartResponse(false, "", u.times);
+  }
+
+  void AddUserText(const std::string& text) {
+    std::string item_id = core::NewId("item");
+    Emit(UserTextItem{item_id, PreviousItemId(), text});
+    history.push_back({item_id, HistoryItem::Role::kUser, text, false});
+    Record(item_id, "user", text, false);
+    last_text_item_at = Now();
+    last_text_item_id = item_id;
+  }
+  std::optional<TimePoint> last_text_item_at;
+  std::string last_text_item_id;
+
+  // ======================= responses =======================
+
+  void CreateResponse(const std::string& instructions) {
+    TurnTimes times;
+    if (last_text_item_at) {
+      times.text_arrived = last_text_item_at;
+      times.user_item_id = last_text_item_id;
+      last_text_item_at.reset();
+    }
+    StartResponse(false, instructions, times);
+  }
+
+  void StartResponse(bool greeting, const std::string& instructions, TurnTimes times) {
+    if (resp) {
+      // One response at a time: this one starts when the current one ends.
+      pending_response = PendingResponse{instructions, times};
+      return;
+    }
+    if (!deps.responder) {
+      Error("no_model", "this session has no model to answer with");
+      return;
+    }
+    resp = std::make_unique<Response>();
+    Response& r = *resp;
+    r.gen = next_gen++;
+    r.id = core::NewId("resp");
+    r.item_id = core::NewId("item");
+    r.greeting = greeting;
+    r.times = std::move(times);
+    r.times.response_start = Now();
+    r.audio.sample_rate = opts.output_sample_rate;
+    Emit(ResponseStarted{r.id});
+    Emit(OutputItemStarted{r.id, r.item_id, agent});
+
+    ResponseRequest req;
+    req.history = &history;
+    req.greeting = greeting;
+    req.instructions = instructions;
+    const uint64_t gen = r.gen;
+    ResponseCallbacks cb;
+    std::weak_ptr<Session> weak = self;
+    cb.on_text = [weak, gen](std::string_view delta) {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->OnModelText(gen, delta);
+    };
+    cb.on_done = [weak, gen](const core::Status& st) {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->OnModelDone(gen, st);
+    };
+    r.stream = deps.responder->Respond(req, std::move(cb));
+  }
+
+  Response* Current(uint64_t gen) { return resp && resp->gen == gen ? resp.get() : nullptr; }
+
+  void OnModelText(uint64_t gen, std::string_view delta) {
+    Response* r = Current(gen);
+    if (!r || delta.empty()) return;
+    if (!r->times.first_token) r->times.first_token = Now();
+    r->text.append(delta);
+    Emit(TextDelta{r->id, r->item_id, std::string(delta)});
+    if (!opts.output_audio) {
+      MaybeSendMetrics(*r);
+      return;
+    }
+    std::vector<std::string> clauses;
+    r->chunker.Push(delta, &clauses);
+    QueueClauses(*r, clauses);
+  }
+
+  void OnModelDone(uint64_t gen, const core::Status& status) {
+    Response* r = Current(gen);
+    if (!r) return;
+    if (!status.ok()) {
+      CountProviderError("model", "stream");
+      Error("model_failed", status.ToString());
+      // Never dead air: say a short apology through the same pipeline.
+      std::string apology = r->text.empty() ? kApology : std::string(" ") + kApology;
+      OnModelText(gen, apology);
+      r = Current(gen);
+      if (!r) return;
+    }
+    r->model_done = true;
+    r->stream.reset();
+    if (opts.output_audio) {
+      std::vector<std::string> clauses;
+      r->chunker.Flush(&clauses);
+      QueueClauses(*r, clauses);
+    }
+    MaybeFinish();
+  }
+
+  void QueueClauses(Response& r, std::vector<std::string>& clauses) {
+    for (auto& c : clauses) {
+      if (!r.times.first_clause) r.times.first_clause = Now();
+      r.clauses.push_back(std::move(c));
+    }
+    PumpTts();
+  }
+
+  void PumpTts() {
+    Response* r = resp.get();
+    if (!r || r->tts_busy || r->clauses.empty()) return;
+    if (!deps.tts) {
+      r->clauses.clear();
+      Error("tts_failed", "no speech synthesizer configured");
+      MaybeFinish();
+      return;
+    }
+    r->tts_busy = true;
+    r->synthesizing = std::move(r->clauses.front());
+    r->clauses.pop_front();
+    r->audio.spans.push_back({r->synthesizing, r->audio.total, r->audio.total});
+    speech::TtsRequest req{r->synthesizing, opts.voice, opts.speech_rate};
+    auto* tts = deps.tts;
+    auto cancel = r->tts_cancel;
+    const int out_rate = opts.output_sample_rate;
+    const uint64_t gen = r->gen;
+    std::weak_ptr<Session> weak = self;
+    auto executor = deps.executor;
+    bool queued = deps.compute->TrySubmit([=] {
+      std::unique_ptr<audio::Resampler> rs;
+      core::Status st = tts->Synthesize(req, [&](std::span<const int16_t> pcm, int rate) {
+        if (*cancel) return false;
+        auto out = std::make_shared<audio::Samples>();
+        if (rate != out_rate) {
+          if (!rs) {
+            auto created = audio::Resampler::Create(rate, out_rate);
+            if (!created.ok()) return false;
+            rs = std::move(created).value();
+          }
+          rs->Process(pcm, out.get());
+        } else {
+          out->assign(pcm.begin(), pcm.end());
+        }
+        audio::PcmBuffer buf = std::move(out);
+        executor->Post([weak, gen, buf] {
+          auto s = weak.lock();
+          if (s && !s->impl_->closed) s->impl_->OnTtsAudio(gen, buf);
+        });
+        return !*cancel;
+      });
+      executor->Post([weak, gen, st] {
+        auto s = weak.lock();
+        if (s && !s->impl_->closed) s->impl_->OnTtsDone(gen, st);
+      });
+    });
+    if (!queued) {
+      r->tts_busy = false;
+      CountProviderError("tts", "overload");
+      Error("tts_failed", "speech synthesis is overloaded; try again");
+      r->clauses.clear();
+      MaybeFinish();
+    }
+  }
+
+  void OnTtsAudio(uint64_t gen, const audio::PcmBuffer& pcm) {
+    Response* r = Current(gen);
+    if (!r || pcm->empty()) return;
+    if (!r->times.tts_first_audio) r->times.tts_first_audio = Now();
+    if (r->queue_head > 0 && r->queue_head == r->queue.size()) {
+      r->queue.clear();
+      r->queue_head = 0;
+    }
+    r->queue.insert(r->queue.end(), pcm->begin(), pcm->end());
+    r->audio.total += static_cast<int64_t>(pcm->size());
+    if (!r->audio.spans.empty()) r->audio.spans.back().end = r->audio.total;
+    if (!pace_timer) Pace();
+  }
+
+  void OnTtsDone(uint64_t gen, const core::Status& st) {
+    Response* r = Current(gen);
+    if (!r) return;
+    r->tts_busy = false;
+    if (!st.ok() && st.code() != core::StatusCode::kCancelled) {
+      CountProviderError("tts", "synthesize");
+      Error("tts_failed", st.ToString());
+    }
+    PumpTts();
+    if (!pace_timer) Pace();
+    MaybeFinish();
+  }
+
+  // Sends whatever audio is due: real time plus the lead. Re-arms itself every 20 ms while there
+  // is audio queued.
+  void Pace() {
+    pace_timer.reset();
+    Response* r = resp.get();
+    if (!r) return;
+    const int rate = opts.output_sample_rate;
+    const size_t frame = audio::SamplesPerFrame(rate);
+    const TimePoint now = Now();
+    size_t available = r->queue.size() - r->queue_head;
+    if (available == 0) {
+      if (r->playing) r->starved = true;
+      return;  // OnTtsAudio restarts pacing
+    }
+    if (!r->playing || r->starved) {
+      // Start (or restart after running dry) so that the far end gets `lead` ahead again.
+      r->playout_start = now - core::Duration(r->sent * 1000000LL / rate);
+      r->playing = true;
+      r->starved = false;
+    }
+    const int64_t elapsed =
+        std::chrono::duration_cast<core::Duration>(now - r->playout_start).count() * rate /
+        1000000LL;
+    const int64_t target = elapsed + static_cast<int64_t>(opts.output_lead_ms) * rate / 1000;
+    const bool last_audio = r->model_done && r->clauses.empty() && !r->tts_busy;
+    size_t n = 0;
+    while (r->sent + static_cast<int64_t>(n) < target) {
+      size_t left = available - n;
+      if (left >= frame) {
+        n += frame;
+      } else if (last_audio && left > 0) {
+        n += left;  // the tail of the reply: a short last frame
+      } else {
+        break;
+      }
+    }
+    if (n > 0) {
+      auto chunk = std::make_shared<audio::Samples>(
+          r->queue.begin() + static_cast<std::ptrdiff_t>(r->queue_head),
+          r->queue.begin() + static_cast<std::ptrdiff_t>(r->queue_head + n));
+      r->queue_head += n;
+      r->sent += static_cast<int64_t>(n);
+      if (!r->times.first_sent) r->times.first_sent = Now();
+      Emit(AudioChunk{r->id, r->item_id, std::move(chunk), rate});
+      MaybeSendMetrics(*r);
+      if (!resp) return;
+    }
+    if (r->queue_head == r->queue.size()) {
+      MaybeFinish();
+      if (!resp || resp.get() != r) return;
+      if (r->queue_head == r->queue.size()) {
+        r->starved = true;
+        return;
+      }
+    }
+    std::weak_ptr<Session> weak = self;
+    pace_timer = ex().RunAfter(core::milliseconds(audio::kFrameMs), [weak] {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->Pace();
+    });
+  }
+
+  void MaybeSendMetrics(Response& r) {
+    if (r.metrics_sent) return;
+    if (opts.output_audio) {
+      if (!r.times.first_sent) return;
+    } else {
+      r.times.first_sent = r.times.first_token;
+    }
+    r.metrics_sent = true;
+    TurnMetrics m = BuildMetrics(r);
+    last_barge_in_ms = -1;  // reported once, with the turn that followed it
+    r.metrics_json = MetricsJson(m);
+    Emit(m);
+    if (deps.metrics && !r.greeting) {
+      auto observe = [&](const char* stage, double ms) {
+        if (ms < 0) return;
+        deps.metrics->turn_latency_seconds
+            .Add({{"stage", stage}}, platform::Metrics::LatencyBuckets())
+            .Observe(ms / 1000.0);
+      };
+      observe("model_first_token", m.model_first_token_ms);
+      observe("tts_first_audio", m.tts_first_audio_ms);
+      observe("voice_to_voice", m.voice_to_voice_ms);
+    }
+  }
+
+  TurnMetrics BuildMetrics(const Response& r) const {
+    const TurnTimes& t = r.times;
+    TurnMetrics m;
+    m.response_id = r.id;
+    m.item_id = r.item_id;
+    m.user_item_id = t.user_item_id;
+    m.text_turn = t.text_arrived.has_value();
+    m.endpointing_ms = Ms(t.speech_end, t.end_of_turn);
+    m.stt_final_ms = Ms(t.end_of_turn, t.stt_final);
+    auto model_from = t.stt_final ? t.stt_final : (t.text_arrived ? t.text_arrived : t.response_start);
+    m.model_first_token_ms = Ms(model_from, t.first_token);
+    m.first_clause_ms = Ms(t.first_token, t.first_clause);
+    m.tts_first_audio_ms = Ms(t.first_clause, t.tts_first_audio);
+    m.first_audio_sent_ms = Ms(opts.output_audio ? t.tts_first_audio : t.first_token, t.first_sent);
+    auto origin = t.speech_end ? t.speech_end : (t.text_arrived ? t.text_arrived : std::nullopt);
+    m.voice_to_voice_ms = Ms(origin, t.first_sent);
+    m.barge_in_stop_ms = last_barge_in_ms;
+    return m;
+  }
+
+  static std::string MetricsJson(const TurnMetrics& m) {
+    nlohmann::json j;
+    auto put = [&](const char* k, double v) {
+      if (v >= 0) j[k] = std::round(v * 10) / 10;
+    };
+    put("endpointing", m.endpointing_ms);
+    put("stt_final", m.stt_final_ms);
+    put("model_first_token", m.model_first_token_ms);
+    put("first_clause", m.first_clause_ms);
+    put("tts_first_audio", m.tts_first_audio_ms);
+    put("first_audio_sent", m.first_audio_sent_ms);
+    put("voice_to_voice", m.voice_to_voice_ms);
+    put("barge_in_stop", m.barge_in_stop_ms);
+    return j.dump();
+  }
+
+  void MaybeFinish() {
+    Response* r = resp.get();
+    if (!r || !r->model_done || r->tts_busy || !r->clauses.empty()) return;
+    if (opts.output_audio && r->queue_head < r->queue.size()) return;
+    FinishResponse("completed", "", r->audio.total);
+  }
+
+  // Ends the current response. `heard` = agent audio samples the caller heard.
+  void FinishResponse(const std::string& status, const std::string& reason, int64_t heard) {
+    std::unique_ptr<Response> r = std::move(resp);
+    pace_timer.reset();
+    r->stream.reset();
+    *r->tts_cancel = true;
+    const bool cancelled = status == "cancelled";
+    if (cancelled && opts.output_audio && r->sent > 0) Emit(AudioCleared{r->id});
+    std::string text;
+    if (!opts.output_audio || r->audio.total == 0) {
+      text = cancelled && opts.output_audio ? "" : r->text;
+    } else if (heard >= r->audio.total && !cancelled) {
+      text = r->text;
+    } else {
+      text = TextHeard(r->audio, heard);
+    }
+    const int64_t audio_ms = r->sent * 1000 / std::max(1, opts.output_sample_rate);
+    Emit(OutputItemDone{r->id, r->item_id, text, audio_ms, cancelled});
+    Emit(ResponseDone{r->id, r->item_id, status, reason, text});
+    if (!r->metrics_sent && !cancelled) MaybeSendMetrics(*r);
+    if (!text.empty() || !cancelled) {
+      history.push_back({r->item_id, HistoryItem::Role::kAssistant, text, cancelled});
+    }
+    const int64_t entry_seq = seq;
+    Record(r->item_id, "agent", text, cancelled, r->metrics_json);
+    if (opts.output_audio) {
+      r->audio.full_text = r->text;
+      ItemAudio a = std::move(r->audio);
+      a.total = r->sent;  // what was sent is all that can have been heard
+      item_seq[r->item_id] = entry_seq;
+      item_audio[r->item_id] = std::move(a);
+      item_audio_order.push_back(r->item_id);
+      while (item_audio_order.size() > 16) {
+        item_audio.erase(item_audio_order.front());
+        item_seq.erase(item_audio_order.front());
+        item_audio_order.pop_front();
+      }
+    }
+    if (pending_rate) {
+      opts.output_sample_rate = *pending_rate;
+      pending_rate.reset();
+    }
+    UpdateAgentAndGrammar();
+    if (pending_response) {
+      PendingResponse p = std::move(*pending_response);
+      pending_response.reset();
+      StartResponse(false, p.instructions, std::move(p.times));
+    }
+  }
+  std::map<std::string, int64_t> item_seq;
+  std::optional<int> pending_rate;
+
+  void UpdateAgentAndGrammar() {
+    if (!deps.responder) return;
+    std::string name = deps.responder->agent_name();
+    if (name != agent) {
+      agent = name;
+      Emit(AgentChanged{agent});
+    }
+    std::string grammar = deps.responder->ExpectedGrammar();
+    if (grammar != current_grammar) {
+      current_grammar = grammar;
+      SttCommand c{grammar.empty() ? SttCommand::kLm : SttCommand::kGrammar};
+      c.grammar = grammar;
+      stt_queue.push_back(std::move(c));
+      PumpStt();
+    }
+  }
+
+  int64_t HeardNow(const Response& r) {
+    if (!r.playing) return 0;
+    const int rate = opts.output_sample_rate;
+    int64_t elapsed =
+        std::chrono::duration_cast<core::Duration>(Now() - r.playout_start).count() * rate /
+        1000000LL;
+    return std::clamp<int64_t>(elapsed, 0, r.sent);
+  }
+
+  void BargeIn() {
+    if (!resp) return;
+    FinishResponse("cancelled", "turn_detected", HeardNow(*resp));
+  }
+
+  void CancelResponse() {
+    if (!resp) return;
+    FinishResponse("cancelled", "client_cancelled", HeardNow(*resp));
+  }
+
+  void ClearOutputAudio() {
+    if (resp) FinishResponse("cancelled", "client_cancelled", HeardNow(*resp));
+  }
+
+  bool Truncate(const std::string& item_id, int64_t audio_end_ms) {
+    const int rate = opts.output_sample_rate;
+    if (audio_end_ms < 0) audio_end_ms = 0;
+    if (resp && resp->item_id == item_id) {
+      int64_t heard = std::min<int64_t>(audio_end_ms * rate / 1000, resp->sent);
+      FinishResponse("cancelled", "client_cancelled", heard);
+    }
+    auto it = item_audio.find(item_id);
+    if (it == item_audio.end()) return false;
+    ItemAudio& a = it->second;
+    const int64_t heard = std::min<int64_t>(audio_end_ms * a.sample_rate / 1000, a.total);
+    std::string text = heard >= a.total ? a.full_text : TextHeard(a, heard);
+    for (auto& h : history) {
+      if (h.id == item_id) {
+        h.text = text;
+        h.interrupted = h.interrupted || heard < a.total;
+      }
+    }
+    if (auto s = item_seq.find(item_id); s != item_seq.end()) {
+      Record(item_id, "agent", text, heard < a.total, "{}", s->second);
+    }
+    Emit(ItemTruncated{item_id, heard * 1000 / a.sample_rate, text});
+    return true;
+  }
+};
+
+// ======================= Session =======================
+
+std::shared_ptr<Session> Session::Create(SessionDeps deps, SessionOptions options) {
+  if (options.id.empty()) options.id = core::NewId("sess");
+  if (options.transport.empty()) options.transport = "other";
+  auto impl = std::make_unique<Impl>(std::move(deps), std::move(options));
+  std::shared_ptr<Session> s(new Session(std::move(impl)));
+  s->impl_->self = s;
+  return s;
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+void Session::Start() { impl_->Start(); }
+void Session::PushAudio(std::span<const int16_t> pcm, int sample_rate) {
+  impl_->PushAudio(pcm, sample_rate);
+}
+void Session::CommitInput() { impl_->CommitInput(); }
+void Session::ClearInput() { impl_->ClearInput(); }
+void Session::AddUserText(const std::string& text) { impl_->AddUserText(text); }
+void Session::CreateResponse(const std::string& instructions) {
+  impl_->CreateResponse(instructions);
+}
+void Session::CancelResponse() { impl_->CancelResponse(); }
+bool Session::Truncate(const std::string& item_id, int64_t audio_end_ms) {
+  return impl_->Truncate(item_id, audio_end_ms);
+}
+void Session::ClearOutputAudio() { impl_->ClearOutputAudio(); }
+void Session::SetOutputAudio(bool audio) { impl_->opts.output_audio = audio; }
+void Session::SetOutputSampleRate(int rate) {
+  // Takes effect with the next response (the current one keeps its rate).
+  if (!impl_->resp) impl_->opts.output_sample_rate = rate;
+  else impl_->pending_rate = rate;
+}
+void Session::SetTurnDetection(bool server_vad, int silence_ms, int prefix_padding_ms,
+                               bool create_response, bool interrupt_response) {
+  auto& o = impl_->opts;
+  if (o.server_vad != server_vad) {
+    impl_->CancelUtterance();
+    impl_->manual_open = false;
+    impl_->endpoint.Reset();
+  }
+  o.server_vad = server_vad;
+  if (silence_ms > 0) {
+    o.end_of_turn_silence_ms = silence_ms;
+    impl_->endpoint.set_end_of_turn_silence_ms(silence_ms);
+  }
+  if (prefix_padding_ms >= 0) o.prefix_padding_ms = prefix_padding_ms;
+  o.create_response = create_response;
+  o.interrupt_response = interrupt_response;
+}
+void Session::SetVoice(const std::string& voice, double speech_rate) {
+  impl_->opts.voice = voice;
+  if (speech_rate > 0) impl_->opts.speech_rate = speech_rate;
+}
+void Session::Close(const std::string& status) { impl_->Close(status); }
+const std::string& Session::id() const { return impl_->opts.id; }
+const SessionOptions& Session::options() const { return impl_->opts; }
+std::string Session::agent_name() const { return impl_->agent; }
+bool Session::response_active() const { return impl_->resp != nullptr; }
+const std::vector<HistoryItem>& Session::history() const { return impl_->history; }
+
+}  // namespace artagent::session

@@ -1,0 +1,122 @@
+#pragma once
+// Session: one conversation, the engine shared by every transport (Realtime WebSocket, ACS media,
+// the `converse` CLI). It detects turns, transcribes, asks the Responder for a reply, cuts the
+// reply into clauses, synthesises them, paces the audio out in 20 ms frames and handles barge-in.
+//
+// Threading: a Session lives on one serial Executor (a strand). Every public method must be called
+// on it, and every SessionOutput event is emitted on it. Decoding and synthesis run on the
+// ComputePool; their results are posted back. No locks.
+//
+// Lifetime: create with Session::Create (shared_ptr; work in flight holds weak references), call
+// Start(), feed it, and call Close() when the transport goes away. After Close() no event is
+// emitted.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "audio/pcm.h"
+#include "core/executor.h"
+#include "session/events.h"
+#include "session/responder.h"
+#include "speech/stt.h"
+#include "speech/tts.h"
+#include "speech/vad.h"
+
+namespace artagent::platform {
+class Store;
+class Metrics;
+}  // namespace artagent::platform
+
+namespace artagent::session {
+
+struct SessionOptions {
+  std::string id;         // empty: generated ("sess_...")
+  std::string transport;  // "realtime" | "acs" | "converse": store and metrics label
+  std::string scenario;
+  std::string remote;     // peer address, for the store
+
+  bool output_audio = true;        // false: text-only responses (Realtime output_modalities text)
+  int output_sample_rate = 24000;  // rate of AudioChunk events
+  std::string voice;               // TTS voice; empty = engine default
+  double speech_rate = 1.0;
+
+  bool server_vad = true;          // false: the client commits turns itself
+  bool create_response = true;     // reply automatically at the end of each caller turn
+  bool interrupt_response = true;  // caller speech cancels the agent's reply (barge-in)
+  int end_of_turn_silence_ms = 500;
+  int prefix_padding_ms = 300;
+  int barge_in_min_speech_ms = 200;
+  int max_turn_ms = 30000;
+  int output_lead_ms = 100;  // agent audio sent ahead of real time (absorbs network jitter)
+  bool speak_greeting = true;
+};
+
+struct SessionDeps {
+  // The session's strand. Shared so that work still in flight when the transport goes away keeps
+  // it alive until it has posted its (then ignored) result.
+  std::shared_ptr<core::Executor> executor;
+  core::ComputePool* compute = nullptr;
+  std::unique_ptr<speech::Vad> vad;
+  speech::SttEngine* stt = nullptr;
+  speech::TtsEngine* tts = nullptr;
+  std::unique_ptr<Responder> responder;
+  platform::Store* store = nullptr;      // optional
+  platform::Metrics* metrics = nullptr;  // optional
+  SessionOutput* output = nullptr;       // must outlive the session or Close() must come first
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  static std::shared_ptr<Session> Create(SessionDeps deps, SessionOptions options);
+  ~Session();
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Opens the recognizer, records the session and speaks the greeting.
+  void Start();
+  // Caller audio, mono PCM16 at any rate from 8 to 48 kHz.
+  void PushAudio(std::span<const int16_t> pcm, int sample_rate);
+  // Manual turn-taking (server VAD off): end the caller's turn now / drop the audio so far.
+  void CommitInput();
+  void ClearInput();
+  // A typed caller turn. It goes through the same response pipeline as speech.
+  void AddUserText(const std::string& text);
+  // Starts a response now (or right after the current one). `instructions` are per-response.
+  void CreateResponse(const std::string& instructions = "");
+  // Cancels the response in progress, if any (reason "client_cancelled").
+  void CancelResponse();
+  // The client played only `audio_end_ms` of an agent item: history keeps only that much. Values
+  // beyond the audio sent are clamped, never an error. Returns false for an unknown item.
+  bool Truncate(const std::string& item_id, int64_t audio_end_ms);
+  // Drops queued agent audio without cancelling the response text (Realtime
+  // output_audio_buffer.clear).
+  void ClearOutputAudio();
+
+  // Settings that may change mid-session (Realtime session.update).
+  void SetOutputAudio(bool audio);
+  void SetOutputSampleRate(int rate);
+  void SetTurnDetection(bool server_vad, int silence_ms, int prefix_padding_ms,
+                        bool create_response, bool interrupt_response);
+  void SetVoice(const std::string& voice, double speech_rate);
+
+  // Ends the session: cancels work in flight, records the end. Idempotent.
+  // `status`: "ended" (normal), "vanished" (client disappeared), "failed".
+  void Close(const std::string& status);
+
+  const std::string& id() const;
+  const SessionOptions& options() const;
+  std::string agent_name() const;
+  bool response_active() const;
+  const std::vector<HistoryItem>& history() const;
+
+ private:
+  struct Impl;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace artagent::session

@@ -1,0 +1,336 @@
+#include "session/session.h"
+
+#include <gtest/gtest.h>
+
+#include "core/fake_executor.h"
+#include "session/fakes_for_test.h"
+
+namespace artagent::session {
+namespace {
+
+using core::milliseconds;
+using testing::EchoResponder;
+using testing::ScriptedStt;
+using testing::Silence;
+using testing::Tone;
+using testing::ToneTts;
+
+class SessionTest : public ::testing::Test, public SessionOutput {
+ protected:
+  void SetUp() override { ex_ = std::make_shared<core::FakeExecutor>(); }
+
+  void Open(SessionOptions opts = {}) {
+    opts.output_sample_rate = 16000;
+    opts.transport = "test";
+    SessionDeps deps;
+    deps.executor = ex_;
+    deps.compute = ex_.get();
+    deps.vad = std::make_unique<testing::EnergyVad>();
+    deps.stt = &stt_;
+    deps.tts = &tts_;
+    auto responder = std::make_unique<EchoResponder>(ex_.get());
+    responder_ = responder.get();
+    deps.responder = std::move(responder);
+    deps.output = this;
+    session_ = Session::Create(std::move(deps), opts);
+    session_->Start();
+    ex_->RunPending();
+  }
+
+  void OnSessionEvent(SessionEvent e) override {
+    if (auto* a = std::get_if<AudioChunk>(&e)) {
+      audio_samples_ += a->samples->size();
+      audio_log_.push_back({ex_->Now(), a->samples->size()});
+    }
+    events_.push_back(std::move(e));
+  }
+
+  // Streams `pcm` in real time, 20 ms per step.
+  void Feed(const audio::Samples& pcm) {
+    for (size_t off = 0; off < pcm.size(); off += 320) {
+      size_t n = std::min<size_t>(320, pcm.size() - off);
+      session_->PushAudio(std::span<const int16_t>(pcm.data() + off, n), 16000);
+      ex_->AdvanceBy(milliseconds(20));
+    }
+  }
+  void Wait(int ms) {
+    for (int t = 0; t < ms; t += 20) ex_->AdvanceBy(milliseconds(20));
+  }
+  void FeedSilenceUntilIdle(int max_ms = 10000) {
+    for (int t = 0; t < max_ms && session_->response_active(); t += 20) Feed(Silence(20));
+  }
+
+  template <typename T>
+  std::vector<T> All() const {
+    std::vector<T> out;
+    for (const auto& e : events_) {
+      if (auto* v = std::get_if<T>(&e)) out.push_back(*v);
+    }
+    return out;
+  }
+  template <typename T>
+  int IndexOf(int from = 0) const {
+    for (size_t i = from; i < events_.size(); ++i) {
+      if (std::holds_alternative<T>(events_[i])) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  std::shared_ptr<core::FakeExecutor> ex_;
+  ScriptedStt stt_;
+  ToneTts tts_;
+  EchoResponder* responder_ = nullptr;
+  std::shared_ptr<Session> session_;
+  std::vector<SessionEvent> events_;
+  size_t audio_samples_ = 0;
+  std::vector<std::pair<core::TimePoint, size_t>> audio_log_;
+};
+
+TEST_F(SessionTest, GreetingIsSynthesisedAndPacedInRealTime) {
+  Open();
+  ASSERT_EQ(All<ResponseStarted>().size(), 1u);
+  Wait(3000);
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].status, "completed");
+  EXPECT_EQ(done[0].text, responder_->greeting);
+  // 10 words x 100 ms of audio, all of it sent.
+  EXPECT_EQ(audio_samples_, 10 * ToneTts::kSamplesPerWord);
+  // Never more than real time plus the 100 ms lead (plus one frame) ahead of the clock.
+  const auto start = audio_log_.front().first;
+  size_t sent = 0;
+  for (const auto& [t, n] : audio_log_) {
+    sent += n;
+    double elapsed_ms = core::MillisBetween(start, t);
+    EXPECT_LE(sent / 16.0, elapsed_ms + 100 + 20 + 1e-6);
+  }
+  // The first clause went to TTS before the model finished: two clauses were synthesised.
+  EXPECT_EQ(tts_.spoken.size(), 2u);
+  EXPECT_EQ(tts_.spoken[0], "Hello, thanks for calling.");
+}
+
+TEST_F(SessionTest, VoiceTurnIsTranscribedAnsweredAndMeasured) {
+  stt_.state->transcripts = {"i want to file a claim"};
+  Open();
+  Wait(3000);
+  events_.clear();
+  Feed(Silence(600));
+  Feed(Tone(1000));
+  Feed(Silence(600));
+  Wait(3000);
+  auto started = All<SpeechStarted>();
+  auto stopped = All<SpeechStopped>();
+  ASSERT_EQ(started.size(), 1u);
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_EQ(started[0].item_id, stopped[0].item_id);
+  // 1 s of speech, announced with 300 ms of prefix padding.
+  EXPECT_NEAR(stopped[0].audio_end_ms - started[0].audio_start_ms, 1000 + 300, 60);
+  auto finals = All<TranscriptFinal>();
+  ASSERT_EQ(finals.size(), 1u);
+  EXPECT_EQ(finals[0].text, "i want to file a claim");
+  EXPECT_FALSE(All<TranscriptPartial>().empty());
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].text, "You said i want to file a claim.");
+  auto metrics = All<TurnMetrics>();
+  ASSERT_EQ(metrics.size(), 1u);
+  EXPECT_EQ(metrics[0].user_item_id, finals[0].item_id);
+  // Endpointing is the configured 500 ms of silence (to within a frame).
+  EXPECT_NEAR(metrics[0].endpointing_ms, 500, 25);
+  EXPECT_GE(metrics[0].voice_to_voice_ms, metrics[0].endpointing_ms);
+  ASSERT_EQ(session_->history().size(), 3u);
+  EXPECT_EQ(session_->history()[1].text, "i want to file a claim");
+}
+
+TEST_F(SessionTest, BargeInStopsAudioAndKeepsOnlyWhatWasHeard) {
+  stt_.state->transcripts = {"stop"};
+  responder_ = nullptr;
+  Open();
+  Wait(400);  // greeting playing
+  ASSERT_TRUE(session_->response_active());
+  size_t before = audio_samples_;
+  Feed(Tone(100));
+  // 100 ms of speech is not yet a barge-in (200 ms needed): nothing announced, audio goes on.
+  EXPECT_TRUE(All<SpeechStarted>().empty());
+  EXPECT_TRUE(session_->response_active());
+  Feed(Tone(140));
+  ASSERT_EQ(All<SpeechStarted>().size(), 1u);
+  ASSERT_EQ(All<AudioCleared>().size(), 1u);
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].status, "cancelled");
+  EXPECT_EQ(done[0].reason, "turn_detected");
+  EXPECT_GT(audio_samples_, before);
+  // About 640 ms of a 1 s greeting were heard: a strict prefix of the words is kept.
+  const auto& h = session_->history();
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_TRUE(h[0].interrupted);
+  EXPECT_FALSE(h[0].text.empty());
+  EXPECT_LT(h[0].text.size(), std::string("Hello, thanks for calling. How can I help you today?").size());
+  EXPECT_EQ(std::string("Hello, thanks for calling. How can I help you today?").rfind(h[0].text, 0), 0u);
+  // No agent audio after the clear; the caller's turn goes on and is answered.
+  size_t at_clear = audio_samples_;
+  Feed(Tone(300));
+  EXPECT_EQ(audio_samples_, at_clear);
+  Feed(Silence(600));
+  Wait(2000);
+  auto finals = All<TranscriptFinal>();
+  ASSERT_EQ(finals.size(), 1u);
+  EXPECT_EQ(finals[0].text, "stop");
+  auto metrics = All<TurnMetrics>();
+  ASSERT_FALSE(metrics.empty());
+  // From the first voiced frame to the clear: the 200 ms of sustained speech barge-in waits for
+  // (the tenth voiced frame arrives 180 ms after the first).
+  EXPECT_GE(metrics.back().barge_in_stop_ms, 180);
+  EXPECT_LT(metrics.back().barge_in_stop_ms, 250);
+}
+
+TEST_F(SessionTest, ShortNoiseDoesNotInterrupt) {
+  Open();
+  Wait(300);
+  Feed(Tone(80));
+  Feed(Silence(600));
+  Wait(2000);
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].status, "completed");
+  EXPECT_TRUE(All<SpeechStarted>().empty());
+  EXPECT_TRUE(All<TranscriptFinal>().empty());
+  EXPECT_EQ(stt_.state->utterances_cancelled, 1);
+}
+
+TEST_F(SessionTest, TruncateIsClampedAndShortensHistory) {
+  Open();
+  Wait(3000);
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  const std::string item = done[0].item_id;
+  ASSERT_TRUE(session_->Truncate(item, 999999));
+  auto t = All<ItemTruncated>();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].audio_end_ms, 1000);  // clamped to the audio sent, not an error
+  EXPECT_EQ(t[0].text, responder_->greeting);
+  // 300 ms of the first clause's 400 ms: three of its four words.
+  ASSERT_TRUE(session_->Truncate(item, 300));
+  t = All<ItemTruncated>();
+  EXPECT_EQ(t.back().audio_end_ms, 300);
+  EXPECT_EQ(t.back().text, "Hello, thanks for");
+  EXPECT_EQ(session_->history()[0].text, "Hello, thanks for");
+  EXPECT_FALSE(session_->Truncate("item_unknown", 10));
+}
+
+TEST_F(SessionTest, TextTurnUsesTheSamePipeline) {
+  SessionOptions o;
+  o.speak_greeting = false;
+  Open(o);
+  session_->AddUserText("what is my deductible");
+  session_->CreateResponse();
+  Wait(3000);
+  auto user = All<UserTextItem>();
+  ASSERT_EQ(user.size(), 1u);
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].text, "You said what is my deductible.");
+  EXPECT_GT(audio_samples_, 0u);
+  auto m = All<TurnMetrics>();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_TRUE(m[0].text_turn);
+  EXPECT_GE(m[0].voice_to_voice_ms, 0);
+}
+
+TEST_F(SessionTest, TextOnlySessionsProduceNoAudio) {
+  SessionOptions o;
+  o.output_audio = false;
+  o.speak_greeting = false;
+  Open(o);
+  session_->AddUserText("hello");
+  session_->CreateResponse();
+  ex_->RunPending();
+  EXPECT_EQ(audio_samples_, 0u);
+  EXPECT_TRUE(tts_.spoken.empty());
+  std::string text;
+  for (const auto& d : All<TextDelta>()) text += d.delta;
+  EXPECT_EQ(text, "You said hello.");
+  ASSERT_EQ(All<ResponseDone>().size(), 1u);
+}
+
+TEST_F(SessionTest, ModelFailureIsSpokenAsAnApologyNotDeadAir) {
+  SessionOptions o;
+  o.speak_greeting = false;
+  Open(o);
+  responder_->fail_next = true;
+  session_->AddUserText("hello");
+  session_->CreateResponse();
+  Wait(8000);
+  auto errors = All<SessionError>();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, "model_failed");
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_NE(done[0].text.find("sorry"), std::string::npos);
+  EXPECT_GT(audio_samples_, 0u);
+}
+
+TEST_F(SessionTest, ResponseRequestedDuringAnotherRunsAfterIt) {
+  Open();
+  session_->AddUserText("second");
+  session_->CreateResponse();
+  Wait(6000);
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[0].text, responder_->greeting);
+  EXPECT_EQ(done[1].text, "You said second.");
+}
+
+TEST_F(SessionTest, ManualTurnsCommitOnRequest) {
+  stt_.state->transcripts = {"manual turn"};
+  SessionOptions o;
+  o.speak_greeting = false;
+  Open(o);
+  session_->SetTurnDetection(false, 0, -1, true, true);
+  Feed(Tone(400));
+  Feed(Silence(800));
+  EXPECT_TRUE(All<InputCommitted>().empty());  // no VAD: silence does not end the turn
+  session_->CommitInput();
+  Wait(2000);
+  ASSERT_EQ(All<InputCommitted>().size(), 1u);
+  EXPECT_TRUE(All<SpeechStarted>().empty());
+  ASSERT_EQ(All<TranscriptFinal>().size(), 1u);
+  EXPECT_EQ(All<ResponseDone>().size(), 1u);
+}
+
+TEST_F(SessionTest, CommitWithoutAudioIsAnError) {
+  SessionOptions o;
+  o.speak_greeting = false;
+  Open(o);
+  session_->SetTurnDetection(false, 0, -1, true, true);
+  session_->CommitInput();
+  auto errors = All<SessionError>();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, "input_audio_buffer_commit_empty");
+}
+
+TEST_F(SessionTest, CloseStopsEverything) {
+  Open();
+  Wait(200);
+  session_->Close("vanished");
+  size_t n = events_.size();
+  Wait(2000);
+  EXPECT_EQ(events_.size(), n);
+  EXPECT_EQ(ex_->PendingTimers(), 0u);
+}
+
+TEST_F(SessionTest, GrammarFollowsTheDialogueState) {
+  SessionOptions o;
+  o.speak_greeting = false;
+  Open(o);
+  responder_->grammar = "#JSGF V1.0; grammar g; public <a> = yes | no;";
+  session_->AddUserText("hi");
+  session_->CreateResponse();
+  Wait(3000);
+  ASSERT_EQ(stt_.state->grammars.size(), 1u);
+  EXPECT_EQ(stt_.state->grammars[0], responder_->grammar);
+}
+
+}  // namespace
+}  // namespace artagent::session
