@@ -29,7 +29,7 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   rt->scenario_ = std::move(scenario).value();
 
   speech::LocalSpeechOptions local;
-  local.pocketsphinx_pool_size = config.speech.stt.pool_size;
+  local.pocketsphinx.pool_size = config.speech.stt.pool_size;
   speech::RegisterLocalProviders(&rt->providers_, local);
   auto stt = rt->providers_.CreateStt(config.speech.stt.provider);
   if (!stt.ok()) return stt.status().WithContext("speech.stt.provider");

@@ -282,10 +282,9 @@ struct Session::Impl {
 
   void Close(const std::string& status) {
     if (closed) return;
-    if (resp) {
-      resp->stream.reset();
-      *resp->tts_cancel = true;
-    }
+    pending_response.reset();
+    // A reply cut off by the end of the session keeps what the caller heard of it.
+    if (resp) FinishResponse("cancelled", "session_closed", HeardNow(*resp));
     pace_timer.reset();
     retry_timer.reset();
     closed = true;  // the recognizer stream is released when its last job finishes

@@ -318,6 +318,10 @@ TEST_F(SessionTest, CloseStopsEverything) {
   Wait(2000);
   EXPECT_EQ(events_.size(), n);
   EXPECT_EQ(ex_->PendingTimers(), 0u);
+  // The greeting, cut off, is kept as far as it was heard.
+  ASSERT_EQ(session_->history().size(), 1u);
+  EXPECT_TRUE(session_->history()[0].interrupted);
+  EXPECT_EQ(session_->history()[0].text, "Hello, thanks");  // 200 ms of 400
 }
 
 TEST_F(SessionTest, GrammarFollowsTheDialogueState) {

@@ -12,7 +12,7 @@
 namespace artagent::testing {
 namespace {
 
-std::string Run(const std::string& cmd, int* status) {
+std::string RunCommand(const std::string& cmd, int* status) {
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return out;
@@ -29,7 +29,7 @@ TEST(ConverseTest, TwoCallerTurnsAreTranscribedAndAnswered) {
   ASSERT_TRUE(audio::WriteWavFile(dir + "/a.wav", a).ok());
   ASSERT_TRUE(audio::WriteWavFile(dir + "/b.wav", b).ok());
   int status = 0;
-  std::string out = Run("cd " + SourceDir() + " && " + ArtagentBinary() +
+  std::string out = RunCommand("cd " + SourceDir() + " && " + ArtagentBinary() +
                             " converse --scenario insurance --in " + dir + "/a.wav --in " + dir +
                             "/b.wav --text 'yes' --out " + dir + "/reply.wav 2>" + dir +
                             "/err.log",
@@ -62,7 +62,7 @@ TEST(ConverseTest, TwoCallerTurnsAreTranscribedAndAnswered) {
 
 TEST(ConverseTest, MissingFileIsAClearError) {
   int status = 0;
-  std::string out = Run(ArtagentBinary() + " converse --in /nonexistent.wav 2>&1", &status);
+  std::string out = RunCommand(ArtagentBinary() + " converse --in /nonexistent.wav 2>&1", &status);
   EXPECT_NE(status, 0);
   EXPECT_NE(out.find("/nonexistent.wav"), std::string::npos) << out;
 }

@@ -59,16 +59,24 @@ TEST_F(RealtimeIntegrationTest, ConversationWithBargeInAndStoredTranscript) {
   EXPECT_TRUE(Contains(heard, "claim")) << heard;
 
   // The agent answers with audio.
-  auto created2 = ws.WaitFor("response.created", seconds(10));
+  const std::string greeting_id = (*greeting)["response"]["id"];
+  auto created2 = ws.WaitFor("response.created", seconds(10), [&](const json& j) {
+    return j["response"]["id"] != greeting_id;
+  });
   ASSERT_TRUE(created2);
   const std::string response_id = (*created2)["response"]["id"];
-  auto first_audio = ws.WaitFor("response.output_audio.delta", seconds(10));
+  auto first_audio = ws.WaitFor("response.output_audio.delta", seconds(10), [&](const json& j) {
+    return j["response_id"] == response_id;
+  });
   ASSERT_TRUE(first_audio);
   std::string pcm;
   ASSERT_TRUE(core::Base64Decode((*first_audio)["delta"].get<std::string>(), &pcm));
   EXPECT_GT(pcm.size(), 0u);
-  auto metrics = ws.WaitFor("artagent.turn.metrics", seconds(10));
+  auto metrics = ws.WaitFor("artagent.turn.metrics", seconds(10), [&](const json& j) {
+    return j["response_id"] == response_id;
+  });
   ASSERT_TRUE(metrics);
+  ASSERT_TRUE((*metrics)["latency_ms"].contains("voice_to_voice")) << metrics->dump();
   EXPECT_GT((*metrics)["latency_ms"]["voice_to_voice"].get<double>(), 0);
 
   // Caller turn 2 while the agent is still speaking: barge-in.
@@ -76,7 +84,9 @@ TEST_F(RealtimeIntegrationTest, ConversationWithBargeInAndStoredTranscript) {
   std::thread streamer([&] { ws.StreamAudio(turn2, 24000); });
   auto barge = ws.WaitFor("input_audio_buffer.speech_started", seconds(10));
   ASSERT_TRUE(barge);
-  auto cancelled = ws.WaitFor("response.done", seconds(10));
+  auto cancelled = ws.WaitFor("response.done", seconds(10), [&](const json& j) {
+    return j["response"]["id"] == response_id;
+  });
   streamer.join();
   ASSERT_TRUE(cancelled);
   EXPECT_EQ((*cancelled)["response"]["id"], response_id);
@@ -199,7 +209,7 @@ TEST_F(RealtimeIntegrationTest, VanishedClientEndsItsSessionOthersUnharmed) {
 }
 
 TEST(RealtimeLimitsTest, OversizedMessageClosesWith1009) {
-  ServerProcess server({{"ARTAGENT_SERVER__MAX_WS_MESSAGE_BYTES", "65536"}});
+  ServerProcess server(std::map<std::string, std::string>{{"ARTAGENT_SERVER__MAX_WS_MESSAGE_BYTES", "65536"}});
   ASSERT_TRUE(server.ok()) << server.StderrTail();
   WsClient ws;
   ASSERT_TRUE(ws.Connect(server.port(), "/v1/realtime"));
@@ -212,7 +222,7 @@ TEST(RealtimeLimitsTest, OversizedMessageClosesWith1009) {
 }
 
 TEST(RealtimeLimitsTest, CapacityAndApiKeysAreEnforced) {
-  ServerProcess server({{"ARTAGENT_BACKEND__MAX_CONCURRENT_CALLS", "1"},
+  ServerProcess server(std::map<std::string, std::string>{{"ARTAGENT_BACKEND__MAX_CONCURRENT_CALLS", "1"},
                         {"ARTAGENT_SERVER__API_KEYS", "sk-one"}});
   ASSERT_TRUE(server.ok()) << server.StderrTail();
   WsClient anonymous;
