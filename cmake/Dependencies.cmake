@@ -13,6 +13,18 @@ pkg_check_modules(ESPEAKNG REQUIRED IMPORTED_TARGET espeak-ng)
 pkg_check_modules(WEBRTCAP REQUIRED IMPORTED_TARGET webrtc-audio-processing)
 pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
 
+# pocketsphinx.pc lists -I/usr/include/sphinxbase, which Debian does not ship (the headers are in
+# the multiarch directory, also listed); CMake refuses imported targets with missing include
+# directories, so drop the ones that do not exist.
+get_target_property(_ps_includes PkgConfig::POCKETSPHINX INTERFACE_INCLUDE_DIRECTORIES)
+set(_ps_existing "")
+foreach(_dir IN LISTS _ps_includes)
+  if(EXISTS "${_dir}")
+    list(APPEND _ps_existing "${_dir}")
+  endif()
+endforeach()
+set_target_properties(PkgConfig::POCKETSPHINX PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_ps_existing}")
+
 # flite ships no .pc file: static libraries in the default path, headers in /usr/include/flite.
 find_path(FLITE_INCLUDE_DIR flite.h PATH_SUFFIXES flite REQUIRED)
 set(_flite_libs flite_cmu_us_slt flite_cmu_us_kal16 flite_cmu_us_rms flite_cmu_us_awb flite_cmu_us_kal

@@ -1,0 +1,46 @@
+# artagent — `make run` (install, build, serve) and `make test` (everything ctest knows).
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+ARGS ?=
+
+.PHONY: all deps configure build run test test-unit test-integration test-e2e bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Starts the server with the embedded defaults (offline: pocketsphinx, flite, the flow model,
+# SQLite in data/) and prints the URL. Extra flags: make run ARGS="--listen 0.0.0.0:8080".
+run: build
+	@$(BUILD_DIR)/app/artagent serve $(ARGS)
+
+# Unit, integration (the real server on loopback) and e2e (headless Chromium, the openai client).
+test: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 300
+
+test-unit: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 -L unit
+
+test-integration: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -L integration
+
+test-e2e: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -L e2e
+
+bench: build
+	@for b in $(BUILD_DIR)/bench/artagent_*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	@rm -rf $(BUILD_DIR)
