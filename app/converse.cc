@@ -75,16 +75,7 @@ class TurnCollector : public session::SessionOutput {
             audio_.insert(audio_.end(), e.samples->begin(), e.samples->end());
             turn_.audio_samples += static_cast<int64_t>(e.samples->size());
           } else if constexpr (std::is_same_v<T, session::TurnMetrics>) {
-            auto put = [&](const char* k, double v) {
-              if (v >= 0) turn_.latency[k] = std::round(v * 10) / 10;
-            };
-            put("endpointing", e.endpointing_ms);
-            put("stt_final", e.stt_final_ms);
-            put("model_first_token", e.model_first_token_ms);
-            put("first_clause", e.first_clause_ms);
-            put("tts_first_audio", e.tts_first_audio_ms);
-            put("first_audio_sent", e.first_audio_sent_ms);
-            put("voice_to_voice", e.voice_to_voice_ms);
+            turn_.latency = session::LatencyJson(e);
           } else if constexpr (std::is_same_v<T, session::AgentChanged>) {
             agent_ = e.agent;
           } else if constexpr (std::is_same_v<T, session::SessionError>) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <variant>
 
+#include <nlohmann/json.hpp>
+
 #include "audio/pcm.h"
 
 namespace artagent::session {
@@ -107,6 +109,10 @@ struct TurnMetrics {
   double barge_in_stop_ms = -1;  // the previous response's barge-in: onset -> audio cleared
   bool text_turn = false;
 };
+// {"endpointing":500.0,"stt_final":14.8,...,"voice_to_voice":531.0}: the stages that happened,
+// in milliseconds rounded to 0.1 (stages that did not happen are left out).
+nlohmann::json LatencyJson(const TurnMetrics& metrics);
+
 struct AgentChanged {
   std::string agent;
 };

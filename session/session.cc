@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audio/frame_assembler.h"
+#include "audio/jitter_buffer.h"
 #include "audio/resampler.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -16,6 +18,8 @@
 #include "platform/store.h"
 #include "session/clause_chunker.h"
 #include "session/endpoint_detector.h"
+#include "session/heard_text.h"
+#include "session/recognizer_pipe.h"
 
 namespace artagent::session {
 namespace {
@@ -23,7 +27,6 @@ namespace {
 using core::Duration;
 using core::TimePoint;
 
-constexpr size_t kFrame = audio::kEngineFrameSamples;  // 20 ms at 16 kHz
 constexpr char kApology[] = "I'm sorry, I ran into a problem on my side. Could you say that again?";
 
 int64_t UnixMs() {
@@ -35,22 +38,6 @@ int64_t UnixMs() {
 double Ms(std::optional<TimePoint> from, std::optional<TimePoint> to) {
   if (!from || !to) return -1;
   return std::max(0.0, core::MillisBetween(*from, *to));
-}
-
-// Words of `text` kept when only `fraction` of its audio was heard.
-std::string HeardPrefix(const std::string& text, double fraction) {
-  if (fraction >= 1.0) return text;
-  if (fraction <= 0.0) return {};
-  std::istringstream in(text);
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  size_t keep = static_cast<size_t>(words.size() * fraction);
-  std::string out;
-  for (size_t i = 0; i < keep; ++i) {
-    if (i) out += ' ';
-    out += words[i];
-  }
-  return out;
 }
 
 // When each stage of a turn happened (wall clock).
@@ -67,35 +54,6 @@ struct TurnTimes {
   std::string user_item_id;
 };
 
-// Audio of one agent item: which clause occupies which samples (for "what was heard").
-struct ClauseSpan {
-  std::string text;
-  int64_t start = 0;  // samples at the output rate
-  int64_t end = 0;
-};
-struct ItemAudio {
-  std::vector<ClauseSpan> spans;
-  int64_t total = 0;
-  int sample_rate = 24000;
-  std::string full_text;
-};
-
-std::string TextHeard(const ItemAudio& a, int64_t heard_samples) {
-  std::string out;
-  for (const auto& s : a.spans) {
-    std::string part;
-    if (s.end <= heard_samples) {
-      part = s.text;
-    } else if (s.start < heard_samples && s.end > s.start) {
-      part = HeardPrefix(s.text, double(heard_samples - s.start) / double(s.end - s.start));
-    }
-    if (part.empty()) continue;
-    if (!out.empty()) out += ' ';
-    out += part;
-  }
-  return out;
-}
-
 }  // namespace
 
 struct Session::Impl {
@@ -108,7 +66,8 @@ struct Session::Impl {
   // ---- input ----
   std::unique_ptr<audio::Resampler> in_resampler;
   int in_rate = 0;
-  audio::Samples in_pending;             // 16 kHz samples not yet a whole frame
+  audio::Samples resampled;              // scratch for input at other rates
+  audio::FrameAssembler frames_in{audio::kEngineFrameSamples};  // 16 kHz -> 20 ms frames
   std::deque<audio::Samples> prefix;     // the last frames before an onset (prefix padding)
   EndpointDetector endpoint;
   int64_t input_frames = 0;
@@ -128,17 +87,8 @@ struct Session::Impl {
   uint64_t next_utt = 1;
   bool manual_open = false;  // manual mode: an utterance is open and takes all audio
 
-  // ---- recognizer pipe: commands run in order, one compute job at a time ----
-  struct SttCommand {
-    enum Kind { kStart, kFeed, kEnd, kCancel, kGrammar, kLm } kind;
-    uint64_t utt = 0;
-    audio::Samples audio;
-    std::string grammar;
-  };
-  std::shared_ptr<speech::SttStream> stt;
-  bool stt_failed = false;
-  bool stt_busy = false;
-  std::vector<SttCommand> stt_queue;
+  // ---- recognizer ----
+  std::unique_ptr<RecognizerPipe> recognizer;
   std::string current_grammar;
   // utterance id -> item/times, for finals that arrive after the turn has moved on
   std::map<uint64_t, Utterance> finishing;
@@ -157,8 +107,8 @@ struct Session::Impl {
     std::string synthesizing;         // the clause in TTS now
     bool tts_busy = false;
     std::shared_ptr<std::atomic<bool>> tts_cancel = std::make_shared<std::atomic<bool>>(false);
-    audio::Samples queue;  // synthesised, not yet sent
-    size_t queue_head = 0;
+    // Synthesised, not yet sent. Bounded: five minutes of agent audio at up to 48 kHz.
+    audio::OutputQueue queue{audio::kEngineSampleRate, 48000 * 300};
     int64_t sent = 0;  // samples handed to the transport
     bool playing = false;
     bool starved = false;
@@ -171,6 +121,7 @@ struct Session::Impl {
   std::unique_ptr<Response> resp;
   uint64_t next_gen = 1;
   std::unique_ptr<core::Timer> pace_timer;
+  audio::Samples frame_buf;  // reused by Pace()
   struct PendingResponse {
     std::string instructions;
     TurnTimes times;
@@ -247,37 +198,33 @@ struct Session::Impl {
   }
 
   void OpenRecognizer() {
-    if (!deps.stt) return;
-    auto* engine = deps.stt;
     std::weak_ptr<Session> weak = self;
-    auto executor = deps.executor;
-    bool queued = deps.compute->TrySubmit([engine, weak, executor] {
-      auto stream = engine->NewStream(speech::SttOptions{});
-      std::shared_ptr<speech::SttStream> shared;
-      core::Status status;
-      if (stream.ok()) {
-        shared = std::move(stream).value();
-      } else {
-        status = stream.status();
-      }
-      executor->Post([weak, shared, status] {
-        auto s = weak.lock();
-        if (!s || s->impl_->closed) return;
-        s->impl_->OnRecognizerReady(shared, status);
-      });
-    });
-    if (!queued) OnRecognizerReady(nullptr, core::ResourceExhaustedError("compute queue full"));
+    recognizer = std::make_unique<RecognizerPipe>(
+        deps.executor, deps.compute, deps.stt, [weak](const RecognizerPipe::Outcome& o) {
+          auto s = weak.lock();
+          if (s && !s->impl_->closed) s->impl_->OnRecognizer(o);
+        });
+    recognizer->Open();
   }
 
-  void OnRecognizerReady(std::shared_ptr<speech::SttStream> stream, const core::Status& status) {
-    if (!stream) {
-      stt_failed = true;
-      CountProviderError("stt", "open");
-      Error("stt_failed", "speech recognizer unavailable: " + status.ToString());
-      return;
+  void OnRecognizer(const RecognizerPipe::Outcome& o) {
+    using Kind = RecognizerPipe::Outcome::Kind;
+    switch (o.kind) {
+      case Kind::kPartial:
+        OnSttPartial(o.utterance, o.partial);
+        break;
+      case Kind::kFinal:
+        OnSttFinal(o.utterance, o.status, o.result);
+        break;
+      case Kind::kOpenFailed:
+        CountProviderError("stt", "open");
+        Error("stt_failed", "speech recognizer unavailable: " + o.status.ToString());
+        break;
+      case Kind::kFailed:
+        CountProviderError("stt", "decode");
+        core::LogWarn("session", "{}: recognizer: {}", opts.id, o.status.ToString());
+        break;
     }
-    stt = std::move(stream);
-    PumpStt();
   }
 
   void Close(const std::string& status) {
@@ -286,8 +233,8 @@ struct Session::Impl {
     // A reply cut off by the end of the session keeps what the caller heard of it.
     if (resp) FinishResponse("cancelled", "session_closed", HeardNow(*resp));
     pace_timer.reset();
-    retry_timer.reset();
-    closed = true;  // the recognizer stream is released when its last job finishes
+    recognizer.reset();  // its stream is released when its last job finishes
+    closed = true;
     if (deps.store) {
       deps.store->EndSession(opts.id, status, UnixMs());
     }
@@ -318,17 +265,13 @@ struct Session::Impl {
         in_resampler = std::move(r).value();
         in_rate = rate;
       }
-      in_resampler->Process(pcm, &in_pending);
-    } else {
-      in_pending.insert(in_pending.end(), pcm.begin(), pcm.end());
+      resampled.clear();
+      in_resampler->Process(pcm, &resampled);
+      pcm = resampled;
     }
-    size_t off = 0;
-    while (in_pending.size() - off >= kFrame) {
-      OnFrame(std::span<const int16_t>(in_pending.data() + off, kFrame));
-      off += kFrame;
-      if (closed) return;
-    }
-    in_pending.erase(in_pending.begin(), in_pending.begin() + static_cast<std::ptrdiff_t>(off));
+    frames_in.Push(pcm, [this](std::span<const int16_t> frame) {
+      if (!closed) OnFrame(frame);
+    });
   }
 
   void OnFrame(std::span<const int16_t> frame) {
@@ -383,9 +326,7 @@ struct Session::Impl {
     u.item_id = core::NewId("item");
     u.barge_candidate = candidate;
     utt = std::move(u);
-    SttCommand start{SttCommand::kStart};
-    start.utt = utt->id;
-    stt_queue.push_back(std::move(start));
+    if (recognizer) recognizer->Start(utt->id);
     if (announce) Announce();
   }
 
@@ -424,11 +365,8 @@ struct Session::Impl {
 
   void CancelUtterance() {
     if (!utt) return;
-    SttCommand c{SttCommand::kCancel};
-    c.utt = utt->id;
-    stt_queue.push_back(std::move(c));
+    if (recognizer) recognizer->Cancel(utt->id);
     utt.reset();
-    PumpStt();
   }
 
   void EndOfTurn() {
@@ -446,13 +384,9 @@ struct Session::Impl {
                                            : input_frames * audio::kFrameMs;
     if (opts.server_vad) Emit(SpeechStopped{u.item_id, end_ms});
     Emit(InputCommitted{u.item_id, PreviousItemId()});
-    SttCommand end{SttCommand::kEnd};
-    end.utt = u.id;
-    stt_queue.push_back(std::move(end));
     const uint64_t id = u.id;
     finishing.emplace(id, std::move(u));
-    PumpStt();
-    if (stt_failed) OnSttFinal(id, core::UnavailableError("speech recognizer unavailable"), {});
+    if (recognizer) recognizer->End(id);
   }
 
   void CommitInput() {
@@ -473,7 +407,7 @@ struct Session::Impl {
   }
 
   void ClearInput() {
-    in_pending.clear();
+    frames_in.Clear();
     prefix.clear();
     CancelUtterance();
     manual_open = false;
@@ -484,114 +418,7 @@ struct Session::Impl {
   // ======================= recognizer pipe =======================
 
   void SttFeed(std::span<const int16_t> frame) {
-    if (!utt) return;
-    if (!stt_queue.empty() && stt_queue.back().kind == SttCommand::kFeed &&
-        stt_queue.back().utt == utt->id) {
-      auto& a = stt_queue.back().audio;
-      a.insert(a.end(), frame.begin(), frame.end());
-    } else {
-      SttCommand c{SttCommand::kFeed};
-      c.utt = utt->id;
-      c.audio.assign(frame.begin(), frame.end());
-      stt_queue.push_back(std::move(c));
-    }
-    PumpStt();
-  }
-
-  struct SttOutcome {
-    uint64_t utt = 0;
-    bool final = false;
-    std::string text;
-    core::Status status;
-    speech::SttResult result;
-  };
-
-  void PumpStt() {
-    if (!stt || stt_busy || stt_queue.empty()) return;
-    stt_busy = true;
-    auto batch = std::make_shared<std::vector<SttCommand>>(std::move(stt_queue));
-    stt_queue.clear();
-    auto stream = stt;
-    std::weak_ptr<Session> weak = self;
-    auto executor = deps.executor;
-    bool queued = deps.compute->TrySubmit([batch, stream, weak, executor] {
-      auto outcomes = std::make_shared<std::vector<SttOutcome>>();
-      for (auto& cmd : *batch) {
-        switch (cmd.kind) {
-          case SttCommand::kStart: {
-            core::Status st = stream->StartUtterance();
-            if (!st.ok()) outcomes->push_back({cmd.utt, true, {}, st, {}});
-            break;
-          }
-          case SttCommand::kFeed: {
-            auto partial = stream->Feed(cmd.audio);
-            if (!partial.ok()) {
-              outcomes->push_back({cmd.utt, false, {}, partial.status(), {}});
-            } else if (!outcomes->empty() && !outcomes->back().final &&
-                       outcomes->back().utt == cmd.utt && outcomes->back().status.ok()) {
-              outcomes->back().text = *partial;  // only the latest partial matters
-            } else {
-              outcomes->push_back({cmd.utt, false, *partial, {}, {}});
-            }
-            break;
-          }
-          case SttCommand::kEnd: {
-            auto final = stream->EndUtterance();
-            SttOutcome o{cmd.utt, true, {}, final.status(), {}};
-            if (final.ok()) o.result = *final;
-            outcomes->push_back(std::move(o));
-            break;
-          }
-          case SttCommand::kCancel:
-            stream->CancelUtterance();
-            break;
-          case SttCommand::kGrammar: {
-            core::Status st = stream->UseGrammar(cmd.grammar, /*fallback_to_lm=*/true);
-            if (!st.ok()) core::LogWarn("session", "grammar rejected: {}", st.ToString());
-            break;
-          }
-          case SttCommand::kLm:
-            stream->UseLanguageModel();
-            break;
-        }
-      }
-      executor->Post([weak, outcomes] {
-        auto s = weak.lock();
-        if (!s || s->impl_->closed) return;
-        s->impl_->OnSttBatch(*outcomes);
-      });
-    });
-    if (!queued) {
-      stt_busy = false;
-      CountProviderError("stt", "overload");
-      // Retry shortly; commands stay queued (in order) meanwhile.
-      stt_queue.insert(stt_queue.begin(), std::make_move_iterator(batch->begin()),
-                       std::make_move_iterator(batch->end()));
-      std::weak_ptr<Session> w = self;
-      retry_timer = ex().RunAfter(core::milliseconds(20), [w] {
-        if (auto s = w.lock()) s->impl_->PumpStt();
-      });
-    }
-  }
-  std::unique_ptr<core::Timer> retry_timer;
-
-  void OnSttBatch(std::vector<SttOutcome>& outcomes) {
-    stt_busy = false;
-    for (auto& o : outcomes) {
-      if (o.final) {
-        if (o.status.ok()) {
-          OnSttFinal(o.utt, core::OkStatus(), o.result);
-        } else {
-          OnSttFinal(o.utt, o.status, {});
-        }
-      } else if (!o.status.ok()) {
-        CountProviderError("stt", "feed");
-        core::LogWarn("session", "{}: stt feed failed: {}", opts.id, o.status.ToString());
-      } else {
-        OnSttPartial(o.utt, o.text);
-      }
-    }
-    PumpStt();
+    if (utt && recognizer) recognizer->Feed(utt->id, frame);
   }
 
   void OnSttPartial(uint64_t id, const std::string& text) {
@@ -806,11 +633,10 @@ struct Session::Impl {
     Response* r = Current(gen);
     if (!r || pcm->empty()) return;
     if (!r->times.tts_first_audio) r->times.tts_first_audio = Now();
-    if (r->queue_head > 0 && r->queue_head == r->queue.size()) {
-      r->queue.clear();
-      r->queue_head = 0;
+    if (core::Status st = r->queue.Push(*pcm); !st.ok()) {
+      Error("tts_failed", "reply too long to queue: " + st.message());
+      return;
     }
-    r->queue.insert(r->queue.end(), pcm->begin(), pcm->end());
     r->audio.total += static_cast<int64_t>(pcm->size());
     if (!r->audio.spans.empty()) r->audio.spans.back().end = r->audio.total;
     if (!pace_timer) Pace();
@@ -838,8 +664,7 @@ struct Session::Impl {
     const int rate = opts.output_sample_rate;
     const size_t frame = audio::SamplesPerFrame(rate);
     const TimePoint now = Now();
-    size_t available = r->queue.size() - r->queue_head;
-    if (available == 0) {
+    if (r->queue.empty()) {
       if (r->playing) r->starved = true;
       return;  // OnTtsAudio restarts pacing
     }
@@ -853,33 +678,24 @@ struct Session::Impl {
         std::chrono::duration_cast<core::Duration>(now - r->playout_start).count() * rate /
         1000000LL;
     const int64_t target = elapsed + static_cast<int64_t>(opts.output_lead_ms) * rate / 1000;
-    const bool last_audio = r->model_done && r->clauses.empty() && !r->tts_busy;
-    size_t n = 0;
-    while (r->sent + static_cast<int64_t>(n) < target) {
-      size_t left = available - n;
-      if (left >= frame) {
-        n += frame;
-      } else if (last_audio && left > 0) {
-        n += left;  // the tail of the reply: a short last frame
-      } else {
-        break;
-      }
+    // Once the reply's audio is complete, its last partial frame goes out padded with silence.
+    if (r->model_done && r->clauses.empty() && !r->tts_busy) r->queue.FlushTail();
+    std::shared_ptr<audio::Samples> chunk;
+    while (r->sent < target && r->queue.PopFrame(frame, &frame_buf)) {
+      if (!chunk) chunk = std::make_shared<audio::Samples>();
+      chunk->insert(chunk->end(), frame_buf.begin(), frame_buf.end());
+      r->sent += static_cast<int64_t>(frame);
     }
-    if (n > 0) {
-      auto chunk = std::make_shared<audio::Samples>(
-          r->queue.begin() + static_cast<std::ptrdiff_t>(r->queue_head),
-          r->queue.begin() + static_cast<std::ptrdiff_t>(r->queue_head + n));
-      r->queue_head += n;
-      r->sent += static_cast<int64_t>(n);
+    if (chunk) {
       if (!r->times.first_sent) r->times.first_sent = Now();
       Emit(AudioChunk{r->id, r->item_id, std::move(chunk), rate});
       MaybeSendMetrics(*r);
       if (!resp) return;
     }
-    if (r->queue_head == r->queue.size()) {
+    if (r->queue.empty()) {
       MaybeFinish();
       if (!resp || resp.get() != r) return;
-      if (r->queue_head == r->queue.size()) {
+      if (r->queue.empty()) {
         r->starved = true;
         return;
       }
@@ -901,7 +717,7 @@ struct Session::Impl {
     r.metrics_sent = true;
     TurnMetrics m = BuildMetrics(r);
     last_barge_in_ms = -1;  // reported once, with the turn that followed it
-    r.metrics_json = MetricsJson(m);
+    r.metrics_json = LatencyJson(m).dump();
     Emit(m);
     if (deps.metrics && !r.greeting) {
       auto observe = [&](const char* stage, double ms) {
@@ -936,26 +752,10 @@ struct Session::Impl {
     return m;
   }
 
-  static std::string MetricsJson(const TurnMetrics& m) {
-    nlohmann::json j;
-    auto put = [&](const char* k, double v) {
-      if (v >= 0) j[k] = std::round(v * 10) / 10;
-    };
-    put("endpointing", m.endpointing_ms);
-    put("stt_final", m.stt_final_ms);
-    put("model_first_token", m.model_first_token_ms);
-    put("first_clause", m.first_clause_ms);
-    put("tts_first_audio", m.tts_first_audio_ms);
-    put("first_audio_sent", m.first_audio_sent_ms);
-    put("voice_to_voice", m.voice_to_voice_ms);
-    put("barge_in_stop", m.barge_in_stop_ms);
-    return j.dump();
-  }
-
   void MaybeFinish() {
     Response* r = resp.get();
     if (!r || !r->model_done || r->tts_busy || !r->clauses.empty()) return;
-    if (opts.output_audio && r->queue_head < r->queue.size()) return;
+    if (opts.output_audio && !r->queue.empty()) return;
     FinishResponse("completed", "", r->audio.total);
   }
 
@@ -1021,10 +821,13 @@ struct Session::Impl {
     std::string grammar = deps.responder->ExpectedGrammar();
     if (grammar != current_grammar) {
       current_grammar = grammar;
-      SttCommand c{grammar.empty() ? SttCommand::kLm : SttCommand::kGrammar};
-      c.grammar = grammar;
-      stt_queue.push_back(std::move(c));
-      PumpStt();
+      if (recognizer) {
+        if (grammar.empty()) {
+          recognizer->UseLanguageModel();
+        } else {
+          recognizer->UseGrammar(grammar);
+        }
+      }
     }
   }
 

@@ -592,24 +592,12 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
                 {"audio_end_ms", e.audio_end_ms},
                 {"transcript", e.text}});
         } else if constexpr (std::is_same_v<T, TurnMetrics>) {
-          json lat = json::object();
-          auto put = [&](const char* k, double v) {
-            if (v >= 0) lat[k] = std::round(v * 10) / 10;
-          };
-          put("endpointing", e.endpointing_ms);
-          put("stt_final", e.stt_final_ms);
-          put("model_first_token", e.model_first_token_ms);
-          put("first_clause", e.first_clause_ms);
-          put("tts_first_audio", e.tts_first_audio_ms);
-          put("first_audio_sent", e.first_audio_sent_ms);
-          put("voice_to_voice", e.voice_to_voice_ms);
-          put("barge_in_stop", e.barge_in_stop_ms);
           emit({{"type", "artagent.turn.metrics"},
                 {"response_id", e.response_id},
                 {"item_id", e.item_id},
                 {"user_item_id", e.user_item_id},
                 {"text_turn", e.text_turn},
-                {"latency_ms", lat}});
+                {"latency_ms", session::LatencyJson(e)}});
         } else if constexpr (std::is_same_v<T, AgentChanged>) {
           emit({{"type", "artagent.agent"}, {"name", e.agent}});
         } else if constexpr (std::is_same_v<T, SessionError>) {
