@@ -239,9 +239,76 @@ json ItemJson(const std::string& id, const std::string& role, const std::string&
               {"role", role},   {"status", status},          {"content", content}};
 }
 
+
+// The event that arrives fifty times a second per caller,
+//   {"type":"input_audio_buffer.append","audio":"<base64>"[,"event_id":"..."]},
+// read without building a JSON tree. Only a flat object of plain ASCII strings without escapes
+// qualifies (keys in any order); anything else returns nullopt and takes the full parser, which
+// also produces the error messages.
+std::optional<ClientEvent> TryParseAppend(std::string_view s) {
+  size_t i = 0;
+  auto ws = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) ++i;
+  };
+  auto str = [&](std::string_view* out) {
+    if (i >= s.size() || s[i] != '"') return false;
+    const size_t start = ++i;
+    while (i < s.size() && s[i] != '"') {
+      const auto ch = static_cast<unsigned char>(s[i]);
+      if (ch == '\\' || ch < 0x20 || ch >= 0x80) return false;
+      ++i;
+    }
+    if (i >= s.size()) return false;
+    *out = s.substr(start, i - start);
+    ++i;
+    return true;
+  };
+  ws();
+  if (i >= s.size() || s[i++] != '{') return std::nullopt;
+  std::string_view type, audio, event_id;
+  bool have_audio = false;
+  for (;;) {
+    std::string_view key, value;
+    ws();
+    if (!str(&key)) return std::nullopt;
+    ws();
+    if (i >= s.size() || s[i++] != ':') return std::nullopt;
+    ws();
+    if (!str(&value)) return std::nullopt;
+    if (key == "type") {
+      type = value;
+    } else if (key == "audio") {
+      audio = value;
+      have_audio = true;
+    } else if (key == "event_id") {
+      event_id = value;
+    } else {
+      return std::nullopt;
+    }
+    ws();
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < s.size() && s[i] == '}') {
+      ++i;
+      break;
+    }
+    return std::nullopt;
+  }
+  ws();
+  if (i != s.size() || type != "input_audio_buffer.append" || !have_audio) return std::nullopt;
+  ClientEvent ev;
+  ev.type = "input_audio_buffer.append";
+  ev.event_id = std::string(event_id);
+  ev.body = AudioAppend{std::string(audio)};
+  return ev;
+}
+
 }  // namespace
 
 std::optional<ClientEvent> ParseClientEvent(std::string_view text, ProtocolError* error) {
+  if (auto fast = TryParseAppend(text)) return fast;
   json ev = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (ev.is_discarded()) {
     *error = Err("invalid_json", "the message is not valid JSON");

@@ -88,6 +88,26 @@ TEST(RealtimeProtocolTest, UserTextTruncateAndResponseEvents) {
   EXPECT_TRUE(std::holds_alternative<ResponseCancel>(MustParse(R"({"type":"response.cancel"})").body));
 }
 
+TEST(RealtimeProtocolTest, AppendFastPathAndFullParserAgree) {
+  const std::string cases[] = {
+      R"({"type":"input_audio_buffer.append","audio":"AAEC"})",
+      R"(  { "audio" : "AAEC", "event_id":"e1", "type" : "input_audio_buffer.append" } )",
+      R"({"type":"input_audio_buffer.append","audio":"AA\/C"})",          // escape: full parser
+      R"({"type":"input_audio_buffer.append","audio":"AAEC","extra":1})",  // other key: full parser
+  };
+  for (const auto& text : cases) {
+    auto ev = MustParse(text);
+    auto& a = std::get<AudioAppend>(ev.body);
+    EXPECT_EQ(a.audio_base64, nlohmann::json::parse(text)["audio"].get<std::string>()) << text;
+  }
+  EXPECT_EQ(MustParse(cases[1]).event_id, "e1");
+  // Broken JSON never gets through the fast path.
+  EXPECT_EQ(MustFail(R"({"type":"input_audio_buffer.append","audio":"AAEC")").code, "invalid_json");
+  EXPECT_EQ(MustFail(R"({"type":"input_audio_buffer.append","audio":"AAEC"} x)").code,
+            "invalid_json");
+  EXPECT_EQ(MustFail(R"({"type":"input_audio_buffer.append","audio":5})").code, "missing_field");
+}
+
 TEST(RealtimeProtocolTest, DecodesAudioInEachFormat) {
   audio::Samples out;
   int16_t pcm[3] = {1, -2, 300};
