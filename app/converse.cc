@@ -203,6 +203,7 @@ int ConverseCommand(int argc, char** argv) {
   opts.transport = "converse";
   opts.output_sample_rate = audio::kEngineSampleRate;
   opts.speak_greeting = !args->Has("no-greeting");
+  opts.idle_timeout_s = 0;  // the turns are scripted
   auto created = rt->NewSession(ex, opts, &collector);
   if (!created.ok()) {
     std::fprintf(stderr, "artagent converse: %s\n", created.status().message().c_str());

@@ -62,6 +62,7 @@ session::SessionOptions Runtime::SessionDefaults() const {
   o.barge_in_min_speech_ms = config_.session.barge_in_min_speech_ms;
   o.max_turn_ms = config_.session.max_turn_ms;
   o.output_lead_ms = config_.session.output_lead_ms;
+  o.idle_timeout_s = config_.session.idle_timeout_s;
   const agent::AgentConfig* a = scenario_.StartAgent();
   o.voice = a && !a->voice.empty() ? a->voice : config_.speech.tts.voice;
   return o;

@@ -121,11 +121,18 @@ struct SessionError {
   std::string message;
 };
 
+// The session ends itself (e.g. nobody spoke for session.idle_timeout_s): the transport should say
+// goodbye on its wire and close. The session is already closed when this arrives.
+struct SessionEnded {
+  std::string reason;  // "idle_timeout"
+};
+
 using SessionEvent =
     std::variant<SpeechStarted, SpeechStopped, InputCommitted, InputCleared, UserTextItem,
                  TranscriptPartial, TranscriptFinal, TranscriptFailed, ResponseStarted,
                  OutputItemStarted, TextDelta, AudioChunk, AudioCleared, OutputItemDone,
-                 ResponseDone, ItemTruncated, TurnMetrics, AgentChanged, SessionError>;
+                 ResponseDone, ItemTruncated, TurnMetrics, AgentChanged, SessionError,
+                 SessionEnded>;
 
 // Implemented by transports. Called on the session's executor.
 class SessionOutput {

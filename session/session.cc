@@ -194,8 +194,30 @@ struct Session::Impl {
     }
     if (!agent.empty()) Emit(AgentChanged{agent});
     OpenRecognizer();
+    ArmIdleTimer();
     if (opts.speak_greeting && deps.responder) StartResponse(/*greeting=*/true, "", TurnTimes{});
   }
+
+  // Restarted by caller activity; when it fires while the agent is silent the session ends.
+  void ArmIdleTimer() {
+    if (opts.idle_timeout_s <= 0 || closed) return;
+    std::weak_ptr<Session> weak = self;
+    idle_timer = ex().RunAfter(std::chrono::seconds(opts.idle_timeout_s), [weak] {
+      auto s = weak.lock();
+      if (!s || s->impl_->closed) return;
+      Impl& im = *s->impl_;
+      if (im.resp || im.utt) {
+        im.ArmIdleTimer();  // mid-turn: not idle
+        return;
+      }
+      core::LogInfo("session", "{}: no caller activity for {} s: ending", im.opts.id,
+                    im.opts.idle_timeout_s);
+      SessionOutput* out = im.deps.output;
+      im.Close("idle");
+      if (out) out->OnSessionEvent(SessionEnded{"idle_timeout"});
+    });
+  }
+  std::unique_ptr<core::Timer> idle_timer;
 
   void OpenRecognizer() {
     std::weak_ptr<Session> weak = self;
@@ -233,6 +255,7 @@ struct Session::Impl {
     // A reply cut off by the end of the session keeps what the caller heard of it.
     if (resp) FinishResponse("cancelled", "session_closed", HeardNow(*resp));
     pace_timer.reset();
+    idle_timer.reset();
     recognizer.reset();  // its stream is released when its last job finishes
     closed = true;
     if (deps.store) {
@@ -333,6 +356,7 @@ struct Session::Impl {
   void Announce() {
     if (!utt || utt->announced) return;
     utt->announced = true;
+    ArmIdleTimer();
     int64_t start_ms = 0;
     if (opts.server_vad) {
       start_ms = std::max<int64_t>(
@@ -470,6 +494,7 @@ struct Session::Impl {
     Record(item_id, "user", text, false);
     last_text_item_at = Now();
     last_text_item_id = item_id;
+    ArmIdleTimer();
   }
   std::optional<TimePoint> last_text_item_at;
   std::string last_text_item_id;

@@ -51,6 +51,8 @@ struct SessionOptions {
   int barge_in_min_speech_ms = 200;
   int max_turn_ms = 30000;
   int output_lead_ms = 100;  // agent audio sent ahead of real time (absorbs network jitter)
+  int idle_timeout_s = 0;    // end the session after this long without caller speech or text
+                             // while the agent is silent; 0 = never
   bool speak_greeting = true;
 };
 

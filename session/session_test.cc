@@ -324,6 +324,23 @@ TEST_F(SessionTest, CloseStopsEverything) {
   EXPECT_EQ(session_->history()[0].text, "Hello, thanks");  // 200 ms of 400
 }
 
+TEST_F(SessionTest, EndsItselfWhenNobodySpeaks) {
+  SessionOptions o;
+  o.idle_timeout_s = 10;
+  Open(o);
+  Wait(3000);  // the greeting does not count as activity, but it is not idle time either
+  Feed(Silence(5000));
+  EXPECT_TRUE(All<SessionEnded>().empty());
+  Feed(Tone(400));  // the caller speaks: the clock restarts
+  Feed(Silence(9000));
+  EXPECT_TRUE(All<SessionEnded>().empty());
+  Wait(2000);
+  auto ended = All<SessionEnded>();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].reason, "idle_timeout");
+  EXPECT_EQ(ex_->PendingTimers(), 0u);
+}
+
 TEST_F(SessionTest, GrammarFollowsTheDialogueState) {
   SessionOptions o;
   o.speak_greeting = false;

@@ -135,6 +135,13 @@ void RealtimeConnection::ApplyUpdate(const SessionUpdate& u) {
 }
 
 void RealtimeConnection::OnSessionEvent(session::SessionEvent event) {
+  if (auto* ended = std::get_if<session::SessionEnded>(&event)) {
+    core::LogInfo("realtime", "session {} ended by the server: {}", config_.id, ended->reason);
+    peer_->Close(1000, ended->reason);
+    closed_ = true;
+    session_.reset();
+    return;
+  }
   out_.clear();
   encoder_.Encode(event, config_, &out_);
   for (auto& m : out_) Send(std::move(m));
