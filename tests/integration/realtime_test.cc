@@ -242,7 +242,7 @@ TEST(RealtimeLimitsTest, CapacityAndApiKeysAreEnforced) {
   // The browser form of the key (subprotocol) is accepted once capacity frees up.
   first.Close();
   bool connected = false;
-  for (int i = 0; i < 50 && !connected; ++i) {
+  for (int i = 0; i < 150 && !connected; ++i) {
     WsClient third;
     connected = third.Connect(server.port(), "/v1/realtime", {},
                               "realtime, openai-insecure-api-key.sk-one");
