@@ -145,6 +145,10 @@ core::Result<AgentConfig> LoadAgentFile(const std::string& path) {
     ARTAGENT_ASSIGN_OR_RETURN(a.greeting, Str(path, root, "greeting"));
     ARTAGENT_ASSIGN_OR_RETURN(a.instructions, Str(path, root, "instructions"));
     ARTAGENT_ASSIGN_OR_RETURN(a.voice, Str(path, root, "voice"));
+    if (YAML::Node speech = root["speech"]) {
+      if (!speech.IsMap()) return Bad(path, speech, "'speech' must be a map");
+      if (speech["grammar"]) a.grammar_recognition = speech["grammar"].as<bool>();
+    }
     YAML::Node flow = root["flow"];
     if (!flow) return Bad(path, root, "agent '" + a.name + "' has no 'flow' for the flow model");
     ARTAGENT_ASSIGN_OR_RETURN(a.flow.start, Str(path, flow, "start", true));

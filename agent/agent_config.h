@@ -52,6 +52,9 @@ struct AgentConfig {
   std::string greeting;
   std::string instructions;  // for LLM models (later issue)
   std::string voice;
+  // speech.grammar: recognise each flow node's answers with a grammar generated from the node
+  // (pocketsphinx JSGF mode, language-model fallback for anything outside it).
+  bool grammar_recognition = false;
   FlowConfig flow;
   std::string file;
 };

@@ -549,6 +549,7 @@ struct Session::Impl {
       if (s && !s->impl_->closed) s->impl_->OnModelDone(gen, st);
     };
     r.stream = deps.responder->Respond(req, std::move(cb));
+    UpdateGrammar();
   }
 
   Response* Current(uint64_t gen) { return resp && resp->gen == gen ? resp.get() : nullptr; }
@@ -826,7 +827,7 @@ struct Session::Impl {
       opts.output_sample_rate = *pending_rate;
       pending_rate.reset();
     }
-    UpdateAgentAndGrammar();
+    UpdateAgent();
     if (pending_response) {
       PendingResponse p = std::move(*pending_response);
       pending_response.reset();
@@ -836,23 +837,26 @@ struct Session::Impl {
   std::map<std::string, int64_t> item_seq;
   std::optional<int> pending_rate;
 
-  void UpdateAgentAndGrammar() {
+  void UpdateAgent() {
     if (!deps.responder) return;
     std::string name = deps.responder->agent_name();
     if (name != agent) {
       agent = name;
       Emit(AgentChanged{agent});
     }
+  }
+
+  // The caller's next utterance answers the reply just started: recognise it with what the
+  // model now expects (takes effect at the next utterance).
+  void UpdateGrammar() {
+    if (!deps.responder || !recognizer) return;
     std::string grammar = deps.responder->ExpectedGrammar();
-    if (grammar != current_grammar) {
-      current_grammar = grammar;
-      if (recognizer) {
-        if (grammar.empty()) {
-          recognizer->UseLanguageModel();
-        } else {
-          recognizer->UseGrammar(grammar);
-        }
-      }
+    if (grammar == current_grammar) return;
+    current_grammar = grammar;
+    if (grammar.empty()) {
+      recognizer->UseLanguageModel();
+    } else {
+      recognizer->UseGrammar(grammar);
     }
   }
 

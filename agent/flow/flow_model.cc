@@ -1,5 +1,6 @@
 #include "agent/flow/flow_model.h"
 
+#include "agent/flow/grammar.h"
 #include "agent/flow/slots.h"
 
 namespace artagent::agent {
@@ -69,6 +70,12 @@ std::string FlowModel::Enter(const std::string& node_id) {
   no_match_count_ = 0;
   const FlowNode* node = agent_->flow.Find(node_id);
   return node ? Render(node->prompt) : "";
+}
+
+std::string FlowModel::ExpectedGrammar() const {
+  if (!agent_->grammar_recognition) return "";
+  const FlowNode* node = agent_->flow.Find(node_);
+  return node ? NodeGrammar(*node) : "";
 }
 
 std::string FlowModel::Greet() {

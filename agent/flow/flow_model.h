@@ -22,6 +22,8 @@ class FlowModel : public session::Responder {
   std::string agent_name() const override { return agent_->name; }
   std::unique_ptr<session::ResponseStream> Respond(const session::ResponseRequest& request,
                                                    session::ResponseCallbacks callbacks) override;
+  // The current node's grammar when the agent enables grammar recognition (speech.grammar).
+  std::string ExpectedGrammar() const override;
 
   // Dialogue state, for tests and the session API.
   const std::string& current_node() const { return node_; }
