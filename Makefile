@@ -5,22 +5,30 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS ?=
 
-.PHONY: all deps configure build run test test-unit test-integration test-e2e bench format clean
+.PHONY: all deps deps-run configure build run test test-unit test-integration test-e2e bench \
+	format clean
 
 all: build
 
+# Everything: build, run and test (Chromium and the npm packages of the e2e tests included).
 deps:
 	@scripts/install-deps
 
-configure: deps
+# Only what building and running the server needs.
+deps-run:
+	@scripts/install-deps --no-e2e
+
+configure:
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
 
-build: configure
+build: deps configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Starts the server with the embedded defaults (offline: pocketsphinx, flite, the flow model,
 # SQLite in data/) and prints the URL. Extra flags: make run ARGS="--listen 0.0.0.0:8080".
-run: build
+run: deps-run configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target artagent
+	@echo "artagent: open the printed address in a browser and press the microphone button."
 	@$(BUILD_DIR)/app/artagent serve $(ARGS)
 
 # Unit, integration (the real server on loopback) and e2e (headless Chromium, the openai client).
