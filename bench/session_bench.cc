@@ -45,24 +45,37 @@ class NullOutput : public SessionOutput {
   int64_t events = 0;
 };
 
-void BM_SessionPerInputFrame(benchmark::State& state) {
-  auto ex = std::make_shared<core::FakeExecutor>();
+// A session on a fake clock with pass-through providers and the echo model.
+struct Bench {
+  std::shared_ptr<core::FakeExecutor> ex = std::make_shared<core::FakeExecutor>();
   testing::ScriptedStt stt;
   testing::ToneTts tts;
   NullOutput out;
-  SessionDeps deps;
-  deps.executor = ex;
-  deps.compute = ex.get();
-  deps.vad = std::make_unique<testing::EnergyVad>();
-  deps.stt = &stt;
-  deps.tts = &tts;
-  deps.output = &out;
-  SessionOptions opts;
-  opts.speak_greeting = false;
-  opts.create_response = false;  // input path only
-  opts.output_sample_rate = 16000;
-  auto session = Session::Create(std::move(deps), opts);
-  session->Start();
+  std::shared_ptr<Session> session;
+
+  explicit Bench(bool create_response) {
+    SessionDeps deps;
+    deps.executor = ex;
+    deps.compute = ex.get();
+    deps.vad = std::make_unique<testing::EnergyVad>();
+    deps.stt = &stt;
+    deps.tts = &tts;
+    deps.responder = std::make_unique<testing::EchoResponder>(ex.get());
+    deps.output = &out;
+    SessionOptions opts;
+    opts.speak_greeting = false;
+    opts.create_response = create_response;
+    opts.output_sample_rate = 16000;
+    session = Session::Create(std::move(deps), opts);
+    session->Start();
+  }
+  ~Bench() { session->Close("ended"); }
+};
+
+void BM_SessionPerInputFrame(benchmark::State& state) {
+  Bench b(/*create_response=*/false);  // the input path only
+  auto& ex = b.ex;
+  auto& session = b.session;
   ex->RunPending();
   const audio::Samples speech = testing::Tone(20);
   const audio::Samples silence = testing::Silence(20);
@@ -73,30 +86,15 @@ void BM_SessionPerInputFrame(benchmark::State& state) {
     ex->RunPending();
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["events"] = static_cast<double>(out.events);
-  session->Close("ended");
+  state.counters["events"] = static_cast<double>(b.out.events);
 }
 BENCHMARK(BM_SessionPerInputFrame);
 
 // Agent output: from model text to paced 20 ms frames (TTS is a tone generator).
 void BM_SessionResponsePipeline(benchmark::State& state) {
-  auto ex = std::make_shared<core::FakeExecutor>();
-  testing::ScriptedStt stt;
-  testing::ToneTts tts;
-  NullOutput out;
-  SessionDeps deps;
-  deps.executor = ex;
-  deps.compute = ex.get();
-  deps.vad = std::make_unique<testing::EnergyVad>();
-  deps.stt = &stt;
-  deps.tts = &tts;
-  deps.responder = std::make_unique<testing::EchoResponder>(ex.get());
-  deps.output = &out;
-  SessionOptions opts;
-  opts.speak_greeting = false;
-  opts.output_sample_rate = 16000;
-  auto session = Session::Create(std::move(deps), opts);
-  session->Start();
+  Bench b(/*create_response=*/true);
+  auto& ex = b.ex;
+  auto& session = b.session;
   int64_t frames = 0;
   for (auto _ : state) {
     session->AddUserText("i want to file a claim for my car");
@@ -107,7 +105,6 @@ void BM_SessionResponsePipeline(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(frames);  // items = 20 ms frames of agent audio paced out
-  session->Close("ended");
 }
 BENCHMARK(BM_SessionResponsePipeline);
 
