@@ -110,6 +110,24 @@ core::Status CheckFlow(const std::string& file, const YAML::Node& flow_node, con
     ARTAGENT_RETURN_IF_ERROR(check(n, n.next));
     for (const auto& a : n.answers) ARTAGENT_RETURN_IF_ERROR(check(n, a.next));
   }
+  // Every node must be reachable from the start: a node nothing leads to is a mistake.
+  std::set<std::string> reached = {f.start};
+  std::vector<std::string> todo = {f.start};
+  while (!todo.empty()) {
+    const FlowNode* n = f.Find(todo.back());
+    todo.pop_back();
+    std::vector<std::string> targets = {n->next};
+    for (const auto& a : n->answers) targets.push_back(a.next);
+    for (const auto& t : targets) {
+      if (!t.empty() && reached.insert(t).second) todo.push_back(t);
+    }
+  }
+  for (const auto& n : f.nodes) {
+    if (!reached.count(n.id)) {
+      return core::InvalidArgumentError(file + ":" + std::to_string(n.line) + ": flow node '" +
+                                        n.id + "' is unreachable from start '" + f.start + "'");
+    }
+  }
   return core::OkStatus();
 }
 

@@ -59,6 +59,17 @@ TEST_F(AgentConfigTest, MalformedYamlGivesLine) {
   EXPECT_NE(a.status().message().find("a.yaml:"), std::string::npos);
 }
 
+TEST_F(AgentConfigTest, UnreachableNodeIsNamed) {
+  Write("demo/a.yaml",
+        "name: a\nflow:\n  start: one\n  nodes:\n    - id: one\n      prompt: hi\n"
+        "      end: true\n    - id: orphan\n      prompt: never\n      end: true\n");
+  auto a = LoadAgentFile((dir_ / "demo/a.yaml").string());
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("a.yaml:8: flow node 'orphan' is unreachable"),
+            std::string::npos)
+      << a.status().ToString();
+}
+
 TEST_F(AgentConfigTest, UnknownSlotTypeIsRejected) {
   Write("demo/a.yaml",
         "name: a\nflow:\n  start: one\n  nodes:\n    - id: one\n      prompt: hi\n"

@@ -16,6 +16,7 @@ Commands:
   serve       run the server: web console, /v1/realtime, API, metrics
   converse    run whole turns offline from WAV files / typed text; one JSON line per turn
   gen-cert    write a self-signed development certificate (for wss:// clients)
+  agents      check DIR: validate agent and scenario YAML (file:line errors)
 
 Run 'artagent <command> --help' for the flags of a command.
 )";
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return artagent::app::ServeCommand(argc, argv);
   if (command == "converse") return artagent::app::ConverseCommand(argc, argv);
   if (command == "gen-cert") return artagent::app::GenCertCommand(argc, argv);
+  if (command == "agents") return artagent::app::AgentsCommand(argc, argv);
   if (command == "--version" || command == "version") {
     std::puts("artagent 0.1.0");
     return 0;
