@@ -48,4 +48,4 @@ endif()
 # Boost.Asio: C++20 coroutines, no deprecated API, separate compilation is not needed.
 add_library(artagent_asio INTERFACE)
 target_link_libraries(artagent_asio INTERFACE Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
-target_compile_definitions(artagent_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+target_compile_definitions(artagent_asio INTERFACE BOOST_ASIO_NO_DEPRECATED)
