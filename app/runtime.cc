@@ -87,8 +87,16 @@ core::Result<std::shared_ptr<session::Session>> Runtime::NewSession(
   return session::Session::Create(std::move(deps), std::move(options));
 }
 
+int Runtime::capacity() const {
+  // Every session holds a recognizer stream, so the STT's limit caps sessions too.
+  int max = config_.backend.max_concurrent_calls;
+  const int streams = config_.speech.stt.max_streams;
+  if (streams > 0 && (max <= 0 || streams < max)) max = streams;
+  return max;
+}
+
 bool Runtime::TryAdmit(std::string* reason) {
-  const int max = config_.backend.max_concurrent_calls;
+  const int max = capacity();
   // Decoding and synthesis that wait longer than ~1 s of work would make every call late.
   const size_t backlog_limit = static_cast<size_t>(std::max(8, config_.compute.max_queue / 2));
   if (compute_->QueueDepth() > backlog_limit) {
@@ -119,7 +127,7 @@ nlohmann::json Runtime::Readiness() {
     checks["store"] = {{"ok", true},
                        {"detail", std::to_string(store_->pending_writes()) + " writes pending"}};
   }
-  const int max = config_.backend.max_concurrent_calls;
+  const int max = capacity();
   checks["capacity"] = {{"ok", max <= 0 || active_.load() < max},
                         {"detail", std::to_string(active_.load()) + "/" + std::to_string(max) +
                                        " sessions"}};

@@ -48,6 +48,9 @@ class Runtime {
   bool TryAdmit(std::string* reason);
   void Release();
   int active_sessions() const { return active_.load(); }
+  // Sessions admitted at most: backend.max_concurrent_calls, or fewer if the recognizer allows
+  // fewer streams (speech.stt.max_streams). <= 0: unlimited.
+  int capacity() const;
 
   // /readyz body: each dependency and whether it works.
   nlohmann::json Readiness();

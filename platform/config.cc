@@ -142,6 +142,8 @@ const std::vector<KeySpec>& Specs() {
        NotEmpty},
       {"speech.stt.pool_size", ARTAGENT_FIELD(speech.stt.pool_size),
        "Speech-to-text decoders kept warm", 0, 1024},
+      {"speech.stt.max_streams", ARTAGENT_FIELD(speech.stt.max_streams),
+       "Recognizer streams open at once (sessions on this STT); 0 = no limit", 0, 100000},
       {"speech.tts.provider",
        ARTAGENT_FIELD(speech.tts.provider),
        "Text-to-speech provider",

@@ -76,6 +76,10 @@ struct SttConfig {
   std::string provider = "pocketsphinx";
   // Decoders kept warm for reuse by new sessions.
   int pool_size = 2;
+  // Recognizer streams open at once (one per live session). Each pocketsphinx decoder with the
+  // full language model holds ~100 MB, so this, not backend.max_concurrent_calls, is what bounds
+  // sessions on the embedded STT. 0 = no limit.
+  int max_streams = 64;
 };
 
 struct TtsConfig {

@@ -159,7 +159,7 @@ TEST_F(ConfigTest, KeyHasThreeSpellings) {
 
 TEST_F(ConfigTest, ConfigKeysDescribeDefaults) {
   std::vector<ConfigKeyInfo> keys = ConfigKeys();
-  EXPECT_EQ(keys.size(), 33u);
+  EXPECT_EQ(keys.size(), 34u);
   auto find = [&](const std::string& name) {
     for (const auto& key : keys) {
       if (key.key == name) return key;
@@ -170,6 +170,7 @@ TEST_F(ConfigTest, ConfigKeysDescribeDefaults) {
   EXPECT_EQ(find("backend.max_concurrent_calls").type, "integer");
   EXPECT_EQ(find("server.api_keys").type, "list");
   EXPECT_EQ(find("speech.tts.voice").default_value, "slt");
+  EXPECT_EQ(find("speech.stt.max_streams").default_value, "64");
   for (const auto& key : keys) EXPECT_FALSE(key.help.empty()) << key.key;
 }
 

@@ -254,6 +254,19 @@ TEST(RealtimeLimitsTest, CapacityAndApiKeysAreEnforced) {
   EXPECT_TRUE(Contains(metrics.body, "reason=\"unauthenticated\""));
 }
 
+TEST(RealtimeLimitsTest, RecognizerStreamsBoundSessions) {
+  ServerProcess server(
+      std::map<std::string, std::string>{{"ARTAGENT_SPEECH__STT__MAX_STREAMS", "1"}});
+  ASSERT_TRUE(server.ok()) << server.StderrTail();
+  WsClient first;
+  ASSERT_TRUE(first.Connect(server.port(), "/v1/realtime"));
+  ASSERT_TRUE(first.WaitFor("session.created"));
+  WsClient second;
+  EXPECT_FALSE(second.Connect(server.port(), "/v1/realtime"));
+  auto ready = HttpGet(server.port(), "/readyz").Json();
+  EXPECT_EQ(ready["checks"]["capacity"]["detail"], "1/1 sessions") << ready.dump();
+}
+
 TEST(ServerBasicsTest, HealthReadinessConsoleAndApi) {
   ServerProcess server;
   ASSERT_TRUE(server.ok()) << server.StderrTail();
