@@ -1,6 +1,7 @@
 // Does the flow model understand the caller? Language model vs per-node grammar, measured.
 // Caller answers for each node of the shipped insurance flow are synthesised with four flite
-// voices, recognised by pocketsphinx (a) with the language model and (b) with the node's grammar
+// voices, sent through the browser path's rates (24 kHz, then the engine's streaming 24 -> 16 kHz
+// resampler), recognised by pocketsphinx (a) with the language model and (b) with the node's grammar
 // (language-model fallback on rejection), and fed to the flow model; an utterance counts as
 // understood when the dialogue takes the expected step (intent, digits, yes/no).
 //
@@ -32,6 +33,7 @@ struct Case {
 
 const std::vector<Case> kCases = {
     {{}, "I want to file a claim.", "policy_number", "", "file a claim"},
+    {{}, "I want to file a claim for my car.", "policy_number", "", "file a claim"},
     {{}, "I had an accident with my car.", "policy_number", "", "file a claim"},
     {{}, "My car was stolen last night.", "policy_number", "", "file a claim"},
     {{}, "I have a question about my policy.", "policy_number", "", "your policy"},
@@ -98,7 +100,13 @@ int main(int argc, char** argv) {
         rate = r;
         return true;
       });
-      pcm = audio::ResampleAll(pcm, rate, 16000);
+      pcm = audio::ResampleAll(pcm, rate, 24000);
+      {
+        auto rs = audio::Resampler::Create(24000, 16000);
+        audio::Samples out;
+        (*rs)->Process(pcm, &out);
+        pcm = out;
+      }
       audio::Samples padded(4800, 0);  // 300 ms of silence around the answer, as a caller pauses
       padded.insert(padded.end(), pcm.begin(), pcm.end());
       padded.insert(padded.end(), 4800, 0);
