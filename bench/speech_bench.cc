@@ -16,21 +16,14 @@
 #include "speech/local/espeak_tts.h"
 #include "speech/local/flite_tts.h"
 #include "speech/local/pocketsphinx_stt.h"
+#include "speech/local/speech_test_util.h"
 #include "speech/local/webrtc_vad.h"
 
 namespace artagent::speech {
 namespace {
 
 constexpr char kCallerSentence[] = "my policy number is four five six seven";  // ~3 s with kal16
-constexpr char kAnswers[] = R"(#JSGF V1.0;
-grammar answers;
-public <answer> = <policy> | <claim> | <confirm> | <agent>;
-<policy> = my policy number is <digit>+;
-<claim> = i want to file a claim;
-<confirm> = yes [that is correct] [thank you] | no;
-<agent> = i would like to speak to an agent;
-<digit> = zero | one | two | three | four | five | six | seven | eight | nine;
-)";
+using test_audio::kAnswers;
 constexpr char kReply[] =
     "I can help you file a claim for your car. First, I will need your policy number. "
     "Please say the digits one at a time.";

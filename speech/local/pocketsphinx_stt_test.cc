@@ -16,16 +16,7 @@ using test_audio::kTestDataDir;
 using test_audio::ReadPcmFile;
 using test_audio::WordRecall;
 
-// Expected answers of a dialogue state, as the flow model would write them.
-constexpr char kAnswers[] = R"(#JSGF V1.0;
-grammar answers;
-public <answer> = <policy> | <claim> | <confirm> | <agent>;
-<policy> = my policy number is <digit>+;
-<claim> = i want to file a claim;
-<confirm> = yes [that is correct] [thank you] | no;
-<agent> = i would like to speak to an agent;
-<digit> = zero | one | two | three | four | five | six | seven | eight | nine;
-)";
+using test_audio::kAnswers;
 
 class PocketsphinxSttTest : public ::testing::Test {
  protected:

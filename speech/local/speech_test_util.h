@@ -16,6 +16,17 @@ namespace artagent::speech::test_audio {
 
 inline constexpr char kTestDataDir[] = "/usr/share/pocketsphinx/test/data";
 
+// Expected answers of a dialogue state, as the flow model would write them.
+inline constexpr char kAnswers[] = R"(#JSGF V1.0;
+grammar answers;
+public <answer> = <policy> | <claim> | <confirm> | <agent>;
+<policy> = my policy number is <digit>+;
+<claim> = i want to file a claim;
+<confirm> = yes [that is correct] [thank you] | no;
+<agent> = i would like to speak to an agent;
+<digit> = zero | one | two | three | four | five | six | seven | eight | nine;
+)";
+
 struct Audio {
   std::vector<int16_t> samples;
   int sample_rate = 0;
