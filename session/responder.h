@@ -9,22 +9,71 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/status.h"
 
 namespace artagent::session {
 
+// A tool call as the session records it: the call and, once it ended, its output. A call and its
+// output are always one history item, so a barge-in cannot leave a call without an answer.
+struct ToolCallInfo {
+  std::string call_id;
+  std::string name;
+  std::string arguments;  // JSON text, as the model produced it
+  std::string agent;      // whose model called it
+  std::string output;     // JSON text given back to the model ("" while running)
+  // "running" | "completed" | "failed" | "timeout" | "cancelled" | "client" (a tool the Realtime
+  // client runs itself: the output arrives as a conversation item)
+  std::string status = "running";
+  double duration_ms = -1;
+};
+
+// The conversation passed from one agent to another (scenario edge).
+struct HandoffInfo {
+  std::string from;
+  std::string to;
+  std::string type = "announced";  // "announced": the new agent greets; "discrete": it carries on
+  bool share_context = true;       // the new agent sees the conversation so far
+  std::string reason;
+};
+
+// A typed value the agent collected (memory). `value` is JSON text.
+struct SlotInfo {
+  std::string name;
+  std::string type;
+  std::string value;
+  std::string agent;
+};
+
+// The agent ends the call, or asks the transport to transfer the caller, once it has finished
+// speaking.
+struct CallControl {
+  enum class Kind { kEndCall, kTransfer };
+  Kind kind = Kind::kEndCall;
+  std::string target;  // transfer: phone number ("+1...") or SIP URI
+  std::string reason;
+};
+
 struct HistoryItem {
-  enum class Role { kUser, kAssistant, kSystem };
+  enum class Role { kUser, kAssistant, kSystem, kTool, kHandoff };
   std::string id;
   Role role = Role::kUser;
   std::string text;          // for the assistant: only what the caller actually heard
   bool interrupted = false;  // assistant item cut short by a barge-in or a truncation
+  std::string agent;         // assistant, tool and hand-off items: the agent speaking/acting
+  bool dtmf = false;         // user item typed on the keypad
+  ToolCallInfo tool;         // kTool
+  HandoffInfo handoff;       // kHandoff
 };
 
 struct ResponseRequest {
   const std::vector<HistoryItem>* history = nullptr;  // oldest first; valid during Respond()
   bool greeting = false;          // the session just started: say the agent's greeting
   std::string instructions;       // extra per-response instructions (Realtime response.create)
+  // Tools the Realtime client declared (session.update "tools", OpenAI function shape). When the
+  // model calls one, the response ends with that call pending (status "client").
+  const std::vector<nlohmann::json>* client_tools = nullptr;
 };
 
 // Callbacks run on the session's executor, never from inside Respond() itself.
@@ -33,6 +82,20 @@ struct ResponseCallbacks {
   // Exactly once per response unless it was cancelled first. A non-OK status means the model
   // failed; the session says a short apology instead of leaving dead air.
   std::function<void(const core::Status& status)> on_done;
+
+  // Optional: what the agent does besides talking, in the order it happens.
+  std::function<void(const ToolCallInfo& call)> on_tool_started;
+  std::function<void(const ToolCallInfo& call)> on_tool_finished;  // output and status set
+  std::function<void(const HandoffInfo& handoff)> on_handoff;      // the new agent answers now
+  std::function<void(const SlotInfo& slot)> on_slot;
+  std::function<void(const CallControl& control)> on_call_control;
+};
+
+// Per-agent speech settings (agent YAML `voice`, `speech`), applied when the agent takes over.
+struct AgentSpeech {
+  std::string voice;               // "" = keep the session's
+  int end_of_turn_silence_ms = 0;  // 0 = keep the session's
+  std::vector<std::string> phrase_hints;
 };
 
 // A response in progress. Destroying it, or Cancel(), stops it: no callback runs afterwards.
@@ -52,6 +115,8 @@ class Responder {
   // What the recognizer should expect in the caller's next turn, as a JSGF grammar; empty for
   // open vocabulary. Asked after each response.
   virtual std::string ExpectedGrammar() const { return {}; }
+  // Speech settings of the agent currently answering. Asked at start and after each hand-off.
+  virtual AgentSpeech speech() const { return {}; }
 };
 
 }  // namespace artagent::session

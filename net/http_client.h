@@ -1,0 +1,96 @@
+#pragma once
+// HttpClient: outbound HTTP/1.1 over TCP or TLS (OpenSSL), for every call artagent makes to
+// another service (model APIs, webhook tools, ACS Call Automation, Key Vault, ...). The interface
+// hides Asio: code below the server sees only this header, Executors and callbacks.
+//
+// A call streams: the response head, then body bytes as they arrive (chunked transfer decoded),
+// then exactly one on_done. All callbacks of one call are posted, in order, to the Executor given
+// to Send(); none runs inside Send() itself. Cancel() (or destroying the HttpCall) on that
+// executor guarantees that no callback runs afterwards.
+//
+// Timeouts: connect (DNS + TCP + TLS), first byte (request written -> response head), idle (gap
+// between two body reads), total. Each expiry ends the call with kDeadlineExceeded naming which
+// one. Retries are the caller's decision (see net/retry.h): the client never re-sends.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/executor.h"
+#include "core/status.h"
+
+namespace artagent::net {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive header lookup; "" if absent.
+std::string FindHeader(const Headers& headers, std::string_view name);
+
+struct HttpRequestSpec {
+  std::string method = "GET";
+  std::string url;  // http://host[:port]/path?query or https://...
+  Headers headers;  // Host, Content-Length and User-Agent are added when missing
+  std::string body;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds first_byte_timeout{30000};
+  std::chrono::milliseconds idle_timeout{30000};
+  std::chrono::milliseconds total_timeout{120000};
+};
+
+struct HttpResponseHead {
+  int status = 0;
+  Headers headers;
+  std::string Header(std::string_view name) const { return FindHeader(headers, name); }
+};
+
+struct HttpCallbacks {
+  std::function<void(const HttpResponseHead& head)> on_head;  // optional
+  std::function<void(std::string_view chunk)> on_body;        // optional; decoded body bytes
+  // Exactly once unless cancelled. OK when the whole response was received (any HTTP status);
+  // kUnavailable for connection/TLS/protocol failures and a body cut short, kDeadlineExceeded for
+  // timeouts, kResourceExhausted when the body exceeds HttpClientOptions::max_response_bytes.
+  std::function<void(const core::Status& status)> on_done;
+};
+
+class HttpCall {
+ public:
+  virtual ~HttpCall() = default;
+  virtual void Cancel() = 0;
+};
+
+// A whole response, for callers that do not stream.
+struct HttpResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+  std::string Header(std::string_view name) const { return FindHeader(headers, name); }
+};
+
+struct HttpClientOptions {
+  int io_threads = 1;
+  bool verify_tls = true;  // peer certificate and host name
+  std::string ca_file;     // extra CA bundle (PEM); the system store is always used
+  size_t max_response_bytes = 64 * 1024 * 1024;
+  std::string user_agent = "artagent/0.1";
+};
+
+class HttpClient {
+ public:
+  static std::unique_ptr<HttpClient> Create(const HttpClientOptions& options = {});
+  virtual ~HttpClient() = default;
+
+  // Starts a call. Invalid URLs fail through on_done (posted), never by throwing.
+  virtual std::unique_ptr<HttpCall> Send(HttpRequestSpec request, HttpCallbacks callbacks,
+                                         std::shared_ptr<core::Executor> executor) = 0;
+
+  // Buffers the whole body; `done` is posted to `executor`. The returned call cancels it.
+  std::unique_ptr<HttpCall> Fetch(HttpRequestSpec request,
+                                  std::function<void(core::Result<HttpResponse>)> done,
+                                  std::shared_ptr<core::Executor> executor);
+};
+
+}  // namespace artagent::net
