@@ -16,7 +16,9 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -28,7 +30,7 @@ namespace {
 using core::Status;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // kMigrations[v] takes the schema from user_version v to v + 1, in one transaction. Append only;
 // never edit a step that has shipped.
@@ -59,6 +61,21 @@ CREATE TABLE transcript (
 CREATE INDEX transcript_by_seq ON transcript (session_id, seq);
 CREATE UNIQUE INDEX transcript_by_item ON transcript (session_id, item_id) WHERE item_id <> '';
 )sql",
+    // 1 -> 2: who spoke or acted, keypad input, tool and hand-off data; slots.
+    R"sql(
+ALTER TABLE transcript ADD COLUMN agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE transcript ADD COLUMN dtmf INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transcript ADD COLUMN data_json TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE slots (
+  session_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (session_id, name)
+) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -73,11 +90,20 @@ constexpr const char* kEndSession =
     "UPDATE sessions SET status = ?2, ended_at_ms = ?3 WHERE id = ?1";
 
 constexpr const char* kUpsertEntry = R"sql(
-INSERT INTO transcript (session_id, seq, item_id, role, text, interrupted, at_ms, metrics_json)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+INSERT INTO transcript (session_id, seq, item_id, role, text, interrupted, at_ms, metrics_json,
+  agent, dtmf, data_json)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 ON CONFLICT (session_id, item_id) WHERE item_id <> '' DO UPDATE SET seq = excluded.seq,
   role = excluded.role, text = excluded.text, interrupted = excluded.interrupted,
-  at_ms = excluded.at_ms, metrics_json = excluded.metrics_json)sql";
+  at_ms = excluded.at_ms, metrics_json = excluded.metrics_json, agent = excluded.agent,
+  dtmf = excluded.dtmf, data_json = excluded.data_json)sql";
+
+constexpr const char* kUpsertSlot = R"sql(
+INSERT INTO slots (session_id, name, type, value_json, agent, updated_at_ms)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (session_id, name) DO UPDATE SET type = excluded.type,
+  value_json = excluded.value_json, agent = excluded.agent,
+  updated_at_ms = excluded.updated_at_ms)sql";
 
 // A session still 'active' when the store opens belonged to a process that died without ending
 // it. Its end is estimated by its last transcript entry.
@@ -176,7 +202,22 @@ struct EndWrite {
   std::string status;
   int64_t ended_at_ms = 0;
 };
-using Write = std::variant<SessionRecord, EndWrite, TranscriptEntry>;
+using Write = std::variant<SessionRecord, EndWrite, TranscriptEntry, SlotRecord>;
+
+// Writes that a newer write of the same key replaces: transcript entries with an item id, and
+// slots. Key: (kind, session id, item id or slot name).
+using ReplaceKey = std::tuple<char, std::string, std::string>;
+
+std::optional<ReplaceKey> KeyOf(const Write& write) {
+  if (const auto* entry = std::get_if<TranscriptEntry>(&write)) {
+    if (entry->item_id.empty()) return std::nullopt;
+    return ReplaceKey{'t', entry->session_id, entry->item_id};
+  }
+  if (const auto* slot = std::get_if<SlotRecord>(&write)) {
+    return ReplaceKey{'s', slot->session_id, slot->name};
+  }
+  return std::nullopt;
+}
 
 struct QueuedWrite {
   uint64_t ticket;  // consecutive in the queue, in order of acceptance
@@ -189,6 +230,9 @@ std::string Describe(const Write& write) {
   }
   if (const auto* end = std::get_if<EndWrite>(&write)) {
     return fmt::format("ending session '{}'", end->id);
+  }
+  if (const auto* slot = std::get_if<SlotRecord>(&write)) {
+    return fmt::format("setting slot '{}' of session '{}'", slot->name, slot->session_id);
   }
   const auto& entry = std::get<TranscriptEntry>(write);
   return fmt::format("appending entry {} ('{}') of session '{}'", entry.seq, entry.item_id,
@@ -259,6 +303,7 @@ class Store::Impl {
     ARTAGENT_RETURN_IF_ERROR(Prepare(writer_db_.get(), kUpsertSession, &writer_stmts_.session));
     ARTAGENT_RETURN_IF_ERROR(Prepare(writer_db_.get(), kEndSession, &writer_stmts_.end));
     ARTAGENT_RETURN_IF_ERROR(Prepare(writer_db_.get(), kUpsertEntry, &writer_stmts_.entry));
+    ARTAGENT_RETURN_IF_ERROR(Prepare(writer_db_.get(), kUpsertSlot, &writer_stmts_.slot));
 
     ARTAGENT_RETURN_IF_ERROR(Connect(SQLITE_OPEN_READWRITE, &reader_db_));
     ARTAGENT_RETURN_IF_ERROR(Exec(reader_db_.get(), "PRAGMA query_only = 1"));
@@ -276,9 +321,13 @@ class Store::Impl {
                 &reader_stmts_.session));
     ARTAGENT_RETURN_IF_ERROR(
         Prepare(db,
-                "SELECT session_id, seq, item_id, role, text, interrupted, at_ms, metrics_json "
-                "FROM transcript WHERE session_id = ?1 ORDER BY seq, rowid",
+                "SELECT session_id, seq, item_id, role, text, interrupted, at_ms, metrics_json, "
+                "agent, dtmf, data_json FROM transcript WHERE session_id = ?1 ORDER BY seq, rowid",
                 &reader_stmts_.transcript));
+    ARTAGENT_RETURN_IF_ERROR(Prepare(db,
+                                     "SELECT session_id, name, type, value_json, agent, "
+                                     "updated_at_ms FROM slots WHERE session_id = ?1 ORDER BY name",
+                                     &reader_stmts_.slots));
     return core::OkStatus();
   }
 
@@ -291,20 +340,18 @@ class Store::Impl {
     Status refused;
     {
       std::lock_guard lock(mu_);
-      const auto* entry = std::get_if<TranscriptEntry>(&write);
-      bool replaceable = entry != nullptr && !entry->item_id.empty();
-      std::pair<std::string, std::string> item_key;
-      if (replaceable) {
-        item_key = {entry->session_id, entry->item_id};
-        // A newer version of an entry still waiting in the queue takes its place: one write.
-        if (auto it = queued_items_.find(item_key); it != queued_items_.end()) {
+      std::optional<ReplaceKey> key = KeyOf(write);
+      if (key) {
+        // A newer version of an entry or slot still waiting in the queue takes its place: one
+        // write.
+        if (auto it = queued_items_.find(*key); it != queued_items_.end()) {
           queue_[it->second - queue_.front().ticket].write = std::move(write);
           return;
         }
       }
       if (queue_.size() + in_flight_ < options_.max_pending_writes) {
         uint64_t ticket = ++last_ticket_;
-        if (replaceable) queued_items_.emplace(std::move(item_key), ticket);
+        if (key) queued_items_.emplace(std::move(*key), ticket);
         queue_.push_back({ticket, std::move(write)});
         writer_cv_.notify_one();
         return;
@@ -383,10 +430,28 @@ class Store::Impl {
       entry.interrupted = use.Int(5) != 0;
       entry.at_ms = use.Int(6);
       entry.metrics_json = use.Text(7);
+      entry.agent = use.Text(8);
+      entry.dtmf = use.Int(9) != 0;
+      entry.data_json = use.Text(10);
       detail.transcript.push_back(std::move(entry));
     }
     if (rc != SQLITE_DONE) {
       return SqliteError(reader_db_.get(), rc, path_, "reading the transcript of '" + id + "'");
+    }
+    StmtUse slots(reader_stmts_.slots);
+    slots.Bind(1, id);
+    while ((rc = slots.Step()) == SQLITE_ROW) {
+      SlotRecord slot;
+      slot.session_id = slots.Text(0);
+      slot.name = slots.Text(1);
+      slot.type = slots.Text(2);
+      slot.value_json = slots.Text(3);
+      slot.agent = slots.Text(4);
+      slot.updated_at_ms = slots.Int(5);
+      detail.slots.push_back(std::move(slot));
+    }
+    if (rc != SQLITE_DONE) {
+      return SqliteError(reader_db_.get(), rc, path_, "reading the slots of '" + id + "'");
     }
     return detail;
   }
@@ -408,10 +473,10 @@ class Store::Impl {
 
  private:
   struct WriterStatements {
-    Stmt begin, commit, session, end, entry;
+    Stmt begin, commit, session, end, entry, slot;
   };
   struct ReaderStatements {
-    Stmt begin, commit, list, session, transcript;
+    Stmt begin, commit, list, session, transcript, slots;
   };
 
   Status Connect(int flags, Db* out) {
@@ -502,11 +567,18 @@ class Store::Impl {
       }
       return rc;
     }
+    if (const auto* slot = std::get_if<SlotRecord>(&write)) {
+      StmtUse use(writer_stmts_.slot);
+      use.Bind(1, slot->session_id).Bind(2, slot->name).Bind(3, slot->type);
+      use.Bind(4, slot->value_json).Bind(5, slot->agent).Bind(6, slot->updated_at_ms);
+      return use.Step();
+    }
     const auto& entry = std::get<TranscriptEntry>(write);
     StmtUse use(writer_stmts_.entry);
     use.Bind(1, entry.session_id).Bind(2, entry.seq).Bind(3, entry.item_id).Bind(4, entry.role);
     use.Bind(5, entry.text).Bind(6, int64_t{entry.interrupted}).Bind(7, entry.at_ms);
-    use.Bind(8, entry.metrics_json);
+    use.Bind(8, entry.metrics_json).Bind(9, entry.agent).Bind(10, int64_t{entry.dtmf});
+    use.Bind(11, entry.data_json);
     return use.Step();
   }
 
@@ -580,8 +652,8 @@ class Store::Impl {
         size_t count = std::min(queue_.size(), options_.max_batch);
         for (size_t i = 0; i < count; ++i) {
           QueuedWrite& queued = queue_.front();
-          if (const auto* entry = std::get_if<TranscriptEntry>(&queued.write)) {
-            auto it = queued_items_.find({entry->session_id, entry->item_id});
+          if (std::optional<ReplaceKey> key = KeyOf(queued.write)) {
+            auto it = queued_items_.find(*key);
             if (it != queued_items_.end() && it->second == queued.ticket) queued_items_.erase(it);
           }
           batch.push_back(std::move(queued));
@@ -636,8 +708,8 @@ class Store::Impl {
   std::condition_variable writer_cv_;
   std::condition_variable flushed_cv_;
   std::deque<QueuedWrite> queue_;
-  // Transcript entries (session_id, item_id) waiting in queue_, by ticket.
-  std::map<std::pair<std::string, std::string>, uint64_t> queued_items_;
+  // Replaceable writes (entries with an item id, slots) waiting in queue_: their ticket.
+  std::map<ReplaceKey, uint64_t> queued_items_;
   uint64_t last_ticket_ = 0;       // ticket of the newest accepted write
   uint64_t committed_ticket_ = 0;  // every write up to this ticket is committed
   size_t in_flight_ = 0;           // writes taken by the writer, not yet committed
@@ -698,6 +770,8 @@ void Store::EndSession(std::string id, std::string status, int64_t ended_at_ms) 
 }
 
 void Store::Append(TranscriptEntry entry) { impl_->Enqueue(std::move(entry)); }
+
+void Store::SetSlot(SlotRecord slot) { impl_->Enqueue(std::move(slot)); }
 
 core::Status Store::Flush(std::chrono::milliseconds timeout) { return impl_->Flush(timeout); }
 

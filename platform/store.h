@@ -1,10 +1,10 @@
 #pragma once
-// Store: the conversation record (sessions and their transcripts) in SQLite.
+// Store: the conversation record (sessions, their transcripts and their slots) in SQLite.
 //
 // Writes never block the caller and never run SQLite on the caller's thread: CreateSession,
-// EndSession and Append put the write on a bounded queue that the store's own writer thread
-// drains, committing everything queued at that moment (up to StoreOptions::max_batch writes) in
-// one transaction (group commit). Once committed, a write survives a crash of the process.
+// EndSession, Append and SetSlot put the write on a bounded queue that the store's own writer
+// thread drains, committing everything queued at that moment (up to StoreOptions::max_batch writes)
+// in one transaction (group commit). Once committed, a write survives a crash of the process.
 // Flush() waits until every write queued before it is committed.
 //
 // Failures: while SQLite fails (disk full, database locked by another program, I/O error) the
@@ -49,22 +49,47 @@ struct SessionRecord {
   int64_t ended_at_ms = 0;    // unix time; 0 while active
 };
 
+// One line of the conversation record. `role` says what it is:
+//   "user"    the caller (text recognised or typed; `dtmf` when typed on the keypad)
+//   "agent"   the agent's reply (`metrics_json`: per-turn latency object)
+//   "system"  a note of the session itself
+//   "tool"    a tool call. data_json: {"call_id", "name", "arguments", "output", "status",
+//             "duration_ms"}; appended with status "running" when the call starts and replaced
+//             (same item_id) when it ends
+//   "handoff" the conversation passed to another agent. data_json: {"from", "to", "type",
+//             "share_context", "reason"}
+// The store keeps metrics_json and data_json as given (JSON text) and never parses them.
 struct TranscriptEntry {
   std::string session_id;
   int64_t seq = 0;  // order within the session, assigned by the caller
   // Conversation item id; an Append with the same (session_id, item_id) replaces the entry (the
-  // agent's text shrinks to what was heard when the caller barges in). "" = never replaced.
+  // agent's text shrinks to what was heard when the caller barges in; a tool call gets its
+  // output). "" = never replaced.
   std::string item_id;
-  std::string role;  // "user" | "agent" | "system"
+  std::string role;  // "user" | "agent" | "system" | "tool" | "handoff"
   std::string text;
   bool interrupted = false;
   int64_t at_ms = 0;                // unix time
   std::string metrics_json = "{}";  // per-turn latency object on agent entries
+  std::string agent;                // who spoke or acted: the agent's name; "" for the caller
+  bool dtmf = false;                // user entry typed on the keypad
+  std::string data_json = "{}";     // what a tool or handoff entry carries (see above)
+};
+
+// A typed value the agent collected during a session (its memory), one per (session_id, name).
+struct SlotRecord {
+  std::string session_id;
+  std::string name;
+  std::string type;                 // the slot's declared type ("string", "date", ...)
+  std::string value_json = "null";  // JSON text, kept as given
+  std::string agent;                // the agent that set it
+  int64_t updated_at_ms = 0;        // unix time
 };
 
 struct SessionDetail {
   SessionRecord session;
   std::vector<TranscriptEntry> transcript;  // by seq, then by first insertion
+  std::vector<SlotRecord> slots;            // by name
 };
 
 struct StoreOptions {
@@ -83,8 +108,9 @@ struct StoreOptions {
 class Store {
  public:
   // Opens or creates the database at `path` (parent directories are created) and migrates its
-  // schema. ":memory:" is refused (nothing would survive). kFailedPrecondition if the file is in
-  // use or was written by a newer artagent; kUnavailable if it cannot be opened.
+  // schema (a database written by an older artagent is upgraded in place and keeps its data).
+  // ":memory:" is refused (nothing would survive). kFailedPrecondition if the file is in use or was
+  // written by a newer artagent; kUnavailable if it cannot be opened.
   static core::Result<std::unique_ptr<Store>> Open(const std::string& path,
                                                    const StoreOptions& options = {});
 
@@ -97,6 +123,8 @@ class Store {
   void CreateSession(SessionRecord session);
   void EndSession(std::string id, std::string status, int64_t ended_at_ms);
   void Append(TranscriptEntry entry);
+  // Sets a slot: replaces the slot of the same (session_id, name) if there is one.
+  void SetSlot(SlotRecord slot);
 
   // Waits until every write queued before the call is committed. kDeadlineExceeded (naming the
   // last SQLite error) if that takes longer than `timeout`.

@@ -77,6 +77,17 @@ class RawConnection {
   int Exec(const std::string& sql) {
     return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
   }
+  // The first column of the first row; -1 if there is none.
+  int64_t QueryInt(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return value;
+  }
 
  private:
   sqlite3* db_ = nullptr;
@@ -195,6 +206,221 @@ TEST_F(StoreTest, AppendReplacesEntryWithSameItemId) {
   EXPECT_EQ(detail->transcript[1].text, "wait, what?");
   EXPECT_EQ(detail->transcript[2].item_id, "");
   EXPECT_EQ(detail->transcript[3].item_id, "");
+}
+
+TranscriptEntry MakeToolEntry(const std::string& session_id, int64_t seq, const std::string& status,
+                              const std::string& output) {
+  TranscriptEntry entry;
+  entry.session_id = session_id;
+  entry.seq = seq;
+  entry.item_id = "call_42";
+  entry.role = "tool";
+  entry.agent = "claims";
+  entry.at_ms = 2000 + seq;
+  entry.data_json = R"({"call_id":"call_42","name":"lookup_policy","arguments":"{\"id\":7}",)"
+                    R"("output":")" +
+                    output + R"(","status":")" + status + R"(","duration_ms":12.5})";
+  return entry;
+}
+
+TEST_F(StoreTest, ToolHandoffAndKeypadEntriesRoundTripWithTheirData) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  store->CreateSession(MakeSession("s1", 1));
+  TranscriptEntry user = MakeEntry("s1", 0, "1 2 3 4");
+  user.dtmf = true;
+  TranscriptEntry tool = MakeToolEntry("s1", 1, "completed", "ok");
+  TranscriptEntry handoff;
+  handoff.session_id = "s1";
+  handoff.seq = 2;
+  handoff.item_id = "handoff-1";
+  handoff.role = "handoff";
+  handoff.agent = "auth";
+  handoff.at_ms = 3000;
+  handoff.data_json =
+      R"({"from":"auth","to":"claims","type":"discrete","share_context":true,"reason":"claim"})";
+  TranscriptEntry agent = MakeEntry("s1", 3, "Let me file that claim.");
+  agent.agent = "claims";
+  for (const auto& e : {user, tool, handoff, agent}) store->Append(e);
+  ASSERT_TRUE(store->Flush().ok());
+
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok()) << detail.status().ToString();
+  ASSERT_THAT(detail->transcript, SizeIs(4));
+  const auto& got = detail->transcript;
+  EXPECT_EQ(got[0].role, "user");
+  EXPECT_TRUE(got[0].dtmf);
+  EXPECT_EQ(got[0].agent, "");
+  EXPECT_EQ(got[0].data_json, "{}");
+  EXPECT_EQ(got[1].role, "tool");
+  EXPECT_EQ(got[1].agent, "claims");
+  EXPECT_EQ(got[1].item_id, "call_42");
+  EXPECT_EQ(got[1].data_json, tool.data_json);
+  EXPECT_FALSE(got[1].dtmf);
+  EXPECT_EQ(got[2].role, "handoff");
+  EXPECT_EQ(got[2].agent, "auth");
+  EXPECT_EQ(got[2].data_json, handoff.data_json);
+  EXPECT_EQ(got[2].at_ms, 3000);
+  EXPECT_EQ(got[3].agent, "claims");
+  EXPECT_FALSE(got[3].dtmf);
+}
+
+TEST_F(StoreTest, ToolEntryIsReplacedWhenTheCallEnds) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  store->CreateSession(MakeSession("s1", 1));
+  store->Append(MakeEntry("s1", 0, "what does my policy cover?"));
+  store->Append(MakeToolEntry("s1", 1, "running", ""));
+  ASSERT_TRUE(store->Flush().ok());
+  auto running = store->GetSession("s1");
+  ASSERT_TRUE(running.ok());
+  ASSERT_THAT(running->transcript, SizeIs(2));
+  EXPECT_THAT(running->transcript[1].data_json, HasSubstr(R"("status":"running")"));
+
+  store->Append(MakeEntry("s1", 2, "One moment."));
+  store->Append(MakeToolEntry("s1", 1, "completed", "covered"));
+  // A second call that starts and ends while both writes are still queued.
+  TranscriptEntry second = MakeToolEntry("s1", 3, "running", "");
+  second.item_id = "call_43";
+  store->Append(second);
+  second.data_json = R"({"call_id":"call_43","status":"timeout"})";
+  store->Append(second);
+  ASSERT_TRUE(store->Flush().ok());
+
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok());
+  ASSERT_THAT(detail->transcript, SizeIs(4));
+  EXPECT_EQ(detail->transcript[1].item_id, "call_42");
+  EXPECT_EQ(detail->transcript[1].seq, 1);
+  EXPECT_THAT(detail->transcript[1].data_json, HasSubstr(R"("status":"completed")"));
+  EXPECT_THAT(detail->transcript[1].data_json, HasSubstr(R"("output":"covered")"));
+  EXPECT_EQ(detail->transcript[2].text, "One moment.");
+  EXPECT_EQ(detail->transcript[3].item_id, "call_43");
+  EXPECT_EQ(detail->transcript[3].data_json, R"({"call_id":"call_43","status":"timeout"})");
+}
+
+SlotRecord MakeSlot(const std::string& session_id, const std::string& name,
+                    const std::string& value_json, int64_t at_ms) {
+  return SlotRecord{session_id, name, "string", value_json, "auth", at_ms};
+}
+
+TEST_F(StoreTest, SlotsAreUpsertedByNameAndListedByName) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  store->CreateSession(MakeSession("s1", 1));
+  store->CreateSession(MakeSession("s2", 2));
+  store->SetSlot(MakeSlot("s1", "policy_id", R"("P-1")", 10));
+  store->SetSlot(MakeSlot("s1", "caller_name", R"("Ann")", 11));
+  store->SetSlot(MakeSlot("s2", "policy_id", R"("P-9")", 12));
+  ASSERT_TRUE(store->Flush().ok());
+  SlotRecord corrected{"s1", "policy_id", "policy_number", R"({"id":"P-2"})", "claims", 20};
+  store->SetSlot(corrected);
+  ASSERT_TRUE(store->Flush().ok());
+
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok()) << detail.status().ToString();
+  ASSERT_THAT(detail->slots, SizeIs(2));
+  EXPECT_EQ(detail->slots[0].name, "caller_name");
+  EXPECT_EQ(detail->slots[0].value_json, R"("Ann")");
+  const SlotRecord& got = detail->slots[1];
+  EXPECT_EQ(got.session_id, "s1");
+  EXPECT_EQ(got.name, "policy_id");
+  EXPECT_EQ(got.type, "policy_number");
+  EXPECT_EQ(got.value_json, R"({"id":"P-2"})");
+  EXPECT_EQ(got.agent, "claims");
+  EXPECT_EQ(got.updated_at_ms, 20);
+
+  auto other = store->GetSession("s2");
+  ASSERT_TRUE(other.ok());
+  ASSERT_THAT(other->slots, SizeIs(1));
+  EXPECT_EQ(other->slots[0].value_json, R"("P-9")");
+}
+
+TEST_F(StoreTest, QueuedSlotIsReplacedByANewerValue) {
+  StoreOptions options;
+  options.busy_timeout = std::chrono::milliseconds(5);
+  options.max_retry_delay = std::chrono::milliseconds(20);
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  ObservedErrors observed;
+  store->SetWriteObserver(observed.Observer());
+
+  RawConnection other(path_);
+  ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  store->CreateSession(MakeSession("s1", 1));
+  observed.WaitFor(core::StatusCode::kUnavailable);  // the writer holds that batch, retrying
+  store->SetSlot(MakeSlot("s1", "date", R"("yesterday")", 10));
+  store->SetSlot(MakeSlot("s1", "date", R"("2026-11-23")", 11));
+  EXPECT_EQ(store->pending_writes(), 2u);  // the session, and the slot once
+  ASSERT_EQ(other.Exec("COMMIT"), SQLITE_OK);
+  ASSERT_TRUE(store->Flush().ok());
+
+  auto detail = store->GetSession("s1");
+  ASSERT_TRUE(detail.ok());
+  ASSERT_THAT(detail->slots, SizeIs(1));
+  EXPECT_EQ(detail->slots[0].value_json, R"("2026-11-23")");
+  EXPECT_EQ(detail->slots[0].updated_at_ms, 11);
+}
+
+TEST_F(StoreTest, MigratesAVersion1DatabaseKeepingItsData) {
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
+  {
+    // The schema and rows as the first release wrote them.
+    RawConnection old(path_);
+    ASSERT_EQ(old.Exec(R"sql(
+PRAGMA journal_mode = WAL;
+CREATE TABLE sessions (id TEXT PRIMARY KEY, transport TEXT NOT NULL, scenario TEXT NOT NULL,
+  agent TEXT NOT NULL, remote TEXT NOT NULL, status TEXT NOT NULL,
+  started_at_ms INTEGER NOT NULL, ended_at_ms INTEGER NOT NULL);
+CREATE INDEX sessions_by_start ON sessions (started_at_ms, id);
+CREATE INDEX sessions_active ON sessions (status) WHERE status = 'active';
+CREATE TABLE transcript (session_id TEXT NOT NULL, seq INTEGER NOT NULL, item_id TEXT NOT NULL,
+  role TEXT NOT NULL, text TEXT NOT NULL, interrupted INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+  metrics_json TEXT NOT NULL);
+CREATE INDEX transcript_by_seq ON transcript (session_id, seq);
+CREATE UNIQUE INDEX transcript_by_item ON transcript (session_id, item_id) WHERE item_id <> '';
+INSERT INTO sessions VALUES ('old', 'acs', 'insurance', 'auth', '+15550100', 'ended', 100, 900);
+INSERT INTO transcript VALUES ('old', 0, 'item-0', 'user', 'hello', 0, 200, '{}');
+INSERT INTO transcript VALUES ('old', 1, 'item-1', 'agent', 'Hi, how can I help?', 1, 300,
+  '{"voice_to_voice_ms":410}');
+PRAGMA user_version = 1;
+)sql"),
+              SQLITE_OK);
+  }
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto detail = store->GetSession("old");
+    ASSERT_TRUE(detail.ok()) << detail.status().ToString();
+    EXPECT_EQ(detail->session.transport, "acs");
+    EXPECT_EQ(detail->session.status, "ended");
+    EXPECT_EQ(detail->session.ended_at_ms, 900);
+    ASSERT_THAT(detail->transcript, SizeIs(2));
+    EXPECT_EQ(detail->transcript[0].text, "hello");
+    EXPECT_EQ(detail->transcript[1].text, "Hi, how can I help?");
+    EXPECT_TRUE(detail->transcript[1].interrupted);
+    EXPECT_EQ(detail->transcript[1].metrics_json, R"({"voice_to_voice_ms":410})");
+    for (const auto& e : detail->transcript) {
+      EXPECT_EQ(e.agent, "");
+      EXPECT_FALSE(e.dtmf);
+      EXPECT_EQ(e.data_json, "{}");
+    }
+    EXPECT_TRUE(detail->slots.empty());
+
+    // Old rows are still replaced by item id, and the new tables take writes.
+    TranscriptEntry heard = MakeEntry("old", 1, "Hi");
+    heard.agent = "auth";
+    store->Append(heard);
+    store->SetSlot(MakeSlot("old", "caller_name", R"("Ann")", 950));
+    ASSERT_TRUE(store->Flush().ok());
+    detail = store->GetSession("old");
+    ASSERT_TRUE(detail.ok());
+    ASSERT_THAT(detail->transcript, SizeIs(2));
+    EXPECT_EQ(detail->transcript[1].text, "Hi");
+    EXPECT_EQ(detail->transcript[1].agent, "auth");
+    ASSERT_THAT(detail->slots, SizeIs(1));
+  }
+  EXPECT_EQ(RawConnection(path_).QueryInt("PRAGMA user_version"), 2);
 }
 
 TEST_F(StoreTest, ListsSessionsNewestFirstWithLimitAndOffset) {
