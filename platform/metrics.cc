@@ -49,7 +49,35 @@ Metrics::Metrics()
       provider_errors_total(prometheus::BuildCounter()
                                 .Name("artagent_provider_errors_total")
                                 .Help("Failures of speech, model and store providers")
-                                .Register(*registry_)) {
+                                .Register(*registry_)),
+      tool_calls_total(prometheus::BuildCounter()
+                           .Name("artagent_tool_calls_total")
+                           .Help("Tool calls, by tool and outcome")
+                           .Register(*registry_)),
+      tool_duration_seconds(prometheus::BuildHistogram()
+                                .Name("artagent_tool_duration_seconds")
+                                .Help("Tool call duration from start to end, by tool, seconds")
+                                .Register(*registry_)),
+      handoffs_total(prometheus::BuildCounter()
+                         .Name("artagent_handoffs_total")
+                         .Help("Conversations handed from one agent to another, by type")
+                         .Register(*registry_)),
+      model_requests_total(prometheus::BuildCounter()
+                               .Name("artagent_model_requests_total")
+                               .Help("Model requests, by model and outcome")
+                               .Register(*registry_)),
+      model_tokens_total(prometheus::BuildCounter()
+                             .Name("artagent_model_tokens_total")
+                             .Help("Tokens reported by the model, by model and kind")
+                             .Register(*registry_)),
+      model_first_token_seconds(prometheus::BuildHistogram()
+                                    .Name("artagent_model_first_token_seconds")
+                                    .Help("Time from model request to first token, seconds")
+                                    .Register(*registry_)),
+      model_retries_total(prometheus::BuildCounter()
+                              .Name("artagent_model_retries_total")
+                              .Help("Model requests retried after a retryable failure")
+                              .Register(*registry_)) {
   cpu_seconds_ = &prometheus::BuildGauge()
                       .Name("artagent_process_cpu_seconds")
                       .Help("User plus system CPU time of the process, seconds")
@@ -70,6 +98,12 @@ Metrics::Metrics()
 const prometheus::Histogram::BucketBoundaries& Metrics::LatencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0};
+  return kBuckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& Metrics::DurationBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0};
   return kBuckets;
 }
 

@@ -27,7 +27,6 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
 
  public:
-
   // Sessions by transport ("realtime", "acs", "converse").
   prometheus::Family<prometheus::Gauge>& sessions_active;
   prometheus::Family<prometheus::Counter>& sessions_total;
@@ -47,7 +46,30 @@ class Metrics {
   // Failures of our own providers (stt, tts, model, store), by provider and kind.
   prometheus::Family<prometheus::Counter>& provider_errors_total;
 
+  // Tool calls by tool name and outcome ("completed", "failed", "timeout", "cancelled",
+  // "client"). Tool names come from the scenario's YAML (a fixed set), never from the model:
+  // an unknown name the model made up is counted as tool="unknown".
+  prometheus::Family<prometheus::Counter>& tool_calls_total;
+  // Time from a tool call's start to its end, by tool name, seconds (DurationBuckets()).
+  prometheus::Family<prometheus::Histogram>& tool_duration_seconds;
+  // Conversations passed between agents, by from, to (agent names) and type ("announced",
+  // "discrete").
+  prometheus::Family<prometheus::Counter>& handoffs_total;
+  // Model requests by model (the configured deployment or model name, or "flow") and outcome
+  // ("ok", "error", "timeout", "cancelled", "circuit_open").
+  prometheus::Family<prometheus::Counter>& model_requests_total;
+  // Tokens the model reported, by model and kind ("prompt", "completion").
+  prometheus::Family<prometheus::Counter>& model_tokens_total;
+  // Time from sending a model request to its first streamed token, by model, seconds
+  // (LatencyBuckets()).
+  prometheus::Family<prometheus::Histogram>& model_first_token_seconds;
+  // Model requests sent again after a retryable failure, by model.
+  prometheus::Family<prometheus::Counter>& model_retries_total;
+
+  // Buckets for stage latencies of a turn: 5 ms to 5 s.
   static const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+  // Buckets for operations that may take longer (tool calls, webhooks): 5 ms to 60 s.
+  static const prometheus::Histogram::BucketBoundaries& DurationBuckets();
 
  private:
   prometheus::Gauge* cpu_seconds_;
