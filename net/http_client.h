@@ -11,6 +11,10 @@
 // Timeouts: connect (DNS + TCP + TLS), first byte (request written -> response head), idle (gap
 // between two body reads), total. Each expiry ends the call with kDeadlineExceeded naming which
 // one. Retries are the caller's decision (see net/retry.h): the client never re-sends.
+//
+// Connections are not pooled yet: every call opens its own connection (and TLS session) and
+// closes it at the end. The client must outlive its calls (cancel or finish them first);
+// destroying it stops its I/O threads, and calls still running then never report.
 
 #include <chrono>
 #include <functional>
