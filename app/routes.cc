@@ -20,6 +20,40 @@ json SessionJson(const platform::SessionRecord& s) {
           {"ended_at_ms", s.ended_at_ms == 0 ? json(nullptr) : json(s.ended_at_ms)}};
 }
 
+// JSON text kept by the store; `fallback` if it does not parse.
+json ParsedOr(const std::string& text, json fallback) {
+  json parsed = json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? fallback : parsed;
+}
+
+// A transcript entry; tool and hand-off entries carry their data as "tool" / "handoff".
+json TranscriptEntryJson(const platform::TranscriptEntry& e) {
+  json j = {{"seq", e.seq},
+            {"item_id", e.item_id},
+            {"role", e.role},
+            {"agent", e.agent},
+            {"text", e.text},
+            {"interrupted", e.interrupted},
+            {"at_ms", e.at_ms},
+            {"latency_ms", ParsedOr(e.metrics_json, json::object())}};
+  if (e.role == "user") j["dtmf"] = e.dtmf;
+  if (e.role == "tool") j["tool"] = ParsedOr(e.data_json, json::object());
+  if (e.role == "handoff") j["handoff"] = ParsedOr(e.data_json, json::object());
+  return j;
+}
+
+// {name: {type, value, agent, updated_at}}; a value that is not JSON is shown as its text.
+json SlotsJson(const std::vector<platform::SlotRecord>& slots) {
+  json out = json::object();
+  for (const auto& slot : slots) {
+    out[slot.name] = {{"type", slot.type},
+                      {"value", ParsedOr(slot.value_json, json(slot.value_json))},
+                      {"agent", slot.agent},
+                      {"updated_at", slot.updated_at_ms}};
+  }
+  return out;
+}
+
 int IntQuery(const HttpRequest& req, const char* name, int fallback) {
   std::string_view v = req.Query(name);
   if (v.empty()) return fallback;
@@ -122,18 +156,18 @@ void AddApiRoutes(server::Router& router, Runtime* rt, json effective_config) {
     if (!detail.ok()) return HttpResponse::FromStatus(detail.status());
     json j = SessionJson(detail->session);
     json transcript = json::array();
+    json tool_calls = json::array();
+    json handoffs = json::array();
     for (const auto& e : detail->transcript) {
-      json metrics = json::parse(e.metrics_json, nullptr, false);
-      if (metrics.is_discarded()) metrics = json::object();
-      transcript.push_back({{"seq", e.seq},
-                            {"item_id", e.item_id},
-                            {"role", e.role},
-                            {"text", e.text},
-                            {"interrupted", e.interrupted},
-                            {"at_ms", e.at_ms},
-                            {"latency_ms", metrics}});
+      json entry = TranscriptEntryJson(e);
+      if (e.role == "tool") tool_calls.push_back(entry);
+      if (e.role == "handoff") handoffs.push_back(entry);
+      transcript.push_back(std::move(entry));
     }
-    j["transcript"] = transcript;
+    j["transcript"] = std::move(transcript);
+    j["tool_calls"] = std::move(tool_calls);
+    j["handoffs"] = std::move(handoffs);
+    j["slots"] = SlotsJson(detail->slots);
     return HttpResponse::Json(200, j);
   });
   router.Add("GET", "/api/v1/agents", [rt](const HttpRequest&) {
