@@ -197,6 +197,22 @@ const std::vector<KeySpec>& Specs() {
        0,
        0,
        {"auto", "text", "json"}},
+      {"acs.connection_string", ARTAGENT_FIELD(acs.connection_string),
+       "ACS connection string (endpoint=...;accesskey=...); empty = no phone calls"},
+      {"acs.callback_base_url", ARTAGENT_FIELD(acs.callback_base_url),
+       "Public base URL ACS calls back; empty = the Host of the Event Grid delivery"},
+      {"acs.allowed_callers", ARTAGENT_FIELD(acs.allowed_callers),
+       "Callers whose calls are answered (E.164 or raw ids); empty = everyone"},
+      {"acs.audio_format",
+       ARTAGENT_FIELD(acs.audio_format),
+       "Media streaming format: pcm16KMono or pcm24KMono",
+       0,
+       0,
+       {"pcm16KMono", "pcm24KMono"}},
+      {"acs.api_version", ARTAGENT_FIELD(acs.api_version), "Call Automation API version", 0, 0,
+       {}, NotEmpty},
+      {"acs.source_caller_id", ARTAGENT_FIELD(acs.source_caller_id),
+       "Our ACS phone number (E.164): the caller id of outbound calls"},
   };
   return *specs;
 }

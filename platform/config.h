@@ -129,6 +129,24 @@ struct LogConfig {
   std::string format = "auto";
 };
 
+// Phone calls through Azure Communication Services (transport/acs/).
+struct AcsConfig {
+  // "endpoint=https://NAME.communication.azure.com/;accesskey=KEY"; empty = no Call Automation
+  // (IncomingCall events are refused with 503). Prefer a secret:// reference.
+  std::string connection_string;
+  // Public base URL of this server as ACS reaches it ("https://agent.example.com"); callback and
+  // media URLs are built from it. Empty = from the Host header of the Event Grid delivery.
+  std::string callback_base_url;
+  // Callers (E.164 numbers or raw ids) whose calls are answered; empty = everyone.
+  std::vector<std::string> allowed_callers;
+  // Media format asked for when answering: pcm16KMono or pcm24KMono.
+  std::string audio_format = "pcm16KMono";
+  // Call Automation REST API version.
+  std::string api_version = "2025-05-15";
+  // Our ACS number (E.164), the caller id of outbound calls.
+  std::string source_caller_id;
+};
+
 // Everything configurable, with the embedded defaults of the product.
 struct Config {
   // Deployment name ("development", "production", ...); the App Configuration label.
@@ -141,6 +159,7 @@ struct Config {
   AgentsConfig agents;
   StoreConfig store;
   LogConfig log;
+  AcsConfig acs;
 };
 
 // A layer of flat key/value pairs between the file and the environment (Azure App Configuration,
