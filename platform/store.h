@@ -123,7 +123,8 @@ class Store {
   void CreateSession(SessionRecord session);
   void EndSession(std::string id, std::string status, int64_t ended_at_ms);
   void Append(TranscriptEntry entry);
-  // Sets a slot: replaces the slot of the same (session_id, name) if there is one.
+  // Sets a slot: replaces the slot of the same (session_id, name) if there is one. While an
+  // earlier value is still queued the newer one takes its place (one write, not two).
   void SetSlot(SlotRecord slot);
 
   // Waits until every write queued before the call is committed. kDeadlineExceeded (naming the
