@@ -50,7 +50,7 @@ class SseParser {
   bool ProcessField(std::string_view line, SseEvent* out);
   bool OverLimit() const { return line_.size() + data_.size() + event_.size() > max_event_bytes_; }
 
-  const size_t max_event_bytes_;
+  size_t max_event_bytes_;
   core::Status failure_;
   std::string line_;       // the line being assembled
   std::string data_;       // data lines of the current event, each followed by "\n"
