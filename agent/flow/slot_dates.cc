@@ -421,7 +421,7 @@ class DateReader {
         end = d_at + after->length;
         begin = m;
       } else {
-        if (t_[m] != "may" && t_[m] != "march") month_without_day_ = month;
+        month_without_day_ = month;
         continue;
       }
       size_t y_at = end;

@@ -95,12 +95,13 @@ bool IsSlotType(std::string_view type);
 // Unknown types and invalid specs give a problem (see CheckSlotSpec).
 SlotParse ParseSlot(const SlotSpec& spec, std::string_view text, CalendarDate today);
 
-// A complete JSGF grammar ("#JSGF V1.0; grammar <type>; public <utterance> = ...;") for the
-// closed types (digits, number, date, yes_no, enumeration): the answers wrapped in optional
-// carrier words ("uh it was on march third"), every word from the CMU dictionary pocketsphinx
-// ships. Enumeration words come from the spec: keywords with digits or symbols are left out, and
-// the caller must make sure the others are in the dictionary (UseGrammar names missing words).
-// "" for the open types (name, email, text) and for an enumeration without usable words.
+// A complete JSGF grammar ("#JSGF V1.0;\ngrammar <type>;\npublic <utterance> = ...") for the
+// closed types (digits, number, date, yes_no, enumeration): the answer inside an optional
+// hesitation ("uh"), lead-in ("it was on", "my policy number is", "i had a") and closing phrase
+// ("thank you"), every word from the CMU dictionary pocketsphinx ships. Enumeration words come
+// from the spec: keywords with digits or symbols are left out, and the caller must make sure the
+// others are in the dictionary (UseGrammar names missing words). "" for the open types (name,
+// email, text) and for an enumeration without usable words.
 std::string SlotGrammar(const SlotSpec& spec);
 
 // What is wrong with `spec` ("unknown slot type \"dat\"", "enumeration needs choices",
