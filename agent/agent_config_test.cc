@@ -30,7 +30,104 @@ TEST_F(AgentConfigTest, LoadsTheShippedScenario) {
   auto s = LoadScenario(std::string(src ? src : ".") + "/agents", "insurance");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ASSERT_NE(s->StartAgent(), nullptr);
-  EXPECT_EQ(s->StartAgent()->flow.start, "intent");
+  EXPECT_EQ(s->start_agent, "auth_agent");
+  EXPECT_EQ(s->agents.size(), 3u);
+  const HandoffEdge* e = s->Edge("auth_agent", "handoff_fnol_agent");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->type, "announced");
+  ASSERT_NE(s->Edge("auth_agent", "handoff_policy_agent"), nullptr);
+  EXPECT_EQ(s->Edge("auth_agent", "handoff_policy_agent")->type, "discrete");
+  EXPECT_EQ(s->Find("fnol_agent")->voice, "kal16");
+  // Every tool the shipped agents use exists once the insurance tools are registered.
+  EXPECT_TRUE(CheckScenarioTools(*s, {"verify_caller", "get_policy", "create_claim",
+                                      "get_claim_status"})
+                  .empty());
+}
+
+TEST_F(AgentConfigTest, UnknownToolsAndUnlistedFlowToolsAreNamed) {
+  Write("demo/scenario.yaml", "start_agent: a\nagents: [a.yaml]\n");
+  Write("demo/a.yaml",
+        "name: a\ntools: [lookup, teleport]\nflow:\n  start: one\n  nodes:\n"
+        "    - id: one\n      tool: fetch\n      next: two\n"
+        "    - id: two\n      prompt: bye\n      end: true\n");
+  auto s = LoadScenario(dir_.string(), "demo");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto problems = CheckScenarioTools(*s, {"lookup"});
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_NE(problems[0].find("a.yaml:2: agent 'a': unknown tool 'teleport'"), std::string::npos)
+      << problems[0];
+  EXPECT_NE(problems[1].find("a.yaml:6: flow node 'one' calls tool 'fetch'"), std::string::npos)
+      << problems[1];
+}
+
+TEST_F(AgentConfigTest, BadEdgesAreRejected) {
+  Write("demo/a.yaml",
+        "name: a\nflow:\n  start: one\n  nodes:\n    - id: one\n      handoff: b\n");
+  Write("demo/b.yaml", "name: b\nflow:\n  start: one\n  nodes:\n    - id: one\n      end: true\n");
+  Write("demo/scenario.yaml",
+        "start_agent: a\nagents: [a.yaml, b.yaml]\nhandoffs:\n  - {from: a, to: c}\n");
+  auto s = LoadScenario(dir_.string(), "demo");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("scenario.yaml:4: hand-off edge names agent 'c'"),
+            std::string::npos)
+      << s.status().ToString();
+  Write("demo/scenario.yaml",
+        "start_agent: a\nagents: [a.yaml, b.yaml]\nhandoffs:\n  - {from: a, to: b, type: loud}\n");
+  s = LoadScenario(dir_.string(), "demo");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("hand-off type 'loud'"), std::string::npos);
+  // A flow hand-off without an edge.
+  Write("demo/scenario.yaml", "start_agent: a\nagents: [a.yaml, b.yaml]\n");
+  s = LoadScenario(dir_.string(), "demo");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("a.yaml:5: flow node 'one' hands off to 'b' but the "
+                                      "scenario has no edge"),
+            std::string::npos)
+      << s.status().ToString();
+  Write("demo/scenario.yaml",
+        "start_agent: a\nagents: [a.yaml, b.yaml]\nhandoffs:\n  - {from: a, to: b}\n");
+  s = LoadScenario(dir_.string(), "demo");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->edges[0].tool, "handoff_b");
+  EXPECT_EQ(s->edges[0].type, "announced");
+}
+
+TEST_F(AgentConfigTest, UnknownKeysAreMistakes) {
+  Write("demo/a.yaml",
+        "name: a\nflow:\n  start: one\n  nodes:\n    - id: one\n      prompt: hi\n"
+        "      nomatch: say again\n      end: true\n");
+  auto a = LoadAgentFile((dir_ / "demo/a.yaml").string());
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("a.yaml:7: unknown key 'nomatch' in a flow node"),
+            std::string::npos)
+      << a.status().ToString();
+}
+
+TEST_F(AgentConfigTest, SlotSpecsAreChecked) {
+  Write("demo/a.yaml",
+        "name: a\nflow:\n  start: one\n  nodes:\n    - id: one\n      prompt: hi\n"
+        "      slot: {name: kind, type: enumeration}\n      next: one\n");
+  auto a = LoadAgentFile((dir_ / "demo/a.yaml").string());
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("a.yaml:7: slot 'kind'"), std::string::npos)
+      << a.status().ToString();
+  Write("demo/a.yaml",
+        "name: a\nflow:\n  start: one\n  nodes:\n    - id: one\n      prompt: hi\n"
+        "      slot: {name: kind, type: enumeration, choices: {collision: [crash], theft: "
+        "[stolen]}}\n      next: one\n");
+  a = LoadAgentFile((dir_ / "demo/a.yaml").string());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(a->flow.nodes[0].slot->spec.choices.size(), 2u);
+  EXPECT_EQ(a->flow.nodes[0].slot->spec.choices[0].keywords[0], "crash");
+}
+
+TEST_F(AgentConfigTest, LlmOnlyAgentNeedsNoFlow) {
+  Write("demo/a.yaml", "name: a\nmodel: openai\ninstructions: be brief\n");
+  auto a = LoadAgentFile((dir_ / "demo/a.yaml").string());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE(a->flow.nodes.empty());
+  Write("demo/a.yaml", "name: a\ninstructions: be brief\n");
+  EXPECT_FALSE(LoadAgentFile((dir_ / "demo/a.yaml").string()).ok());
 }
 
 TEST_F(AgentConfigTest, BadTransitionNamesFileLineAndNode) {

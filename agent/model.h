@@ -51,6 +51,8 @@ struct ModelRequest {
   // The agent has just become active (session start, or an announced hand-off) and should
   // greet; messages hold the context it was given.
   bool greeting = false;
+  // The caller said nothing for the agent's no-input timeout: re-prompt.
+  bool no_input = false;
 };
 
 struct ModelUsage {

@@ -24,7 +24,9 @@ constexpr char kConverseHelp[] = R"(Usage: artagent converse [--scenario NAME] -
 
 Runs a conversation offline through the same session engine as the server: the agent greets,
 then each --in WAV (any rate, mono or stereo) is streamed in real time as the caller's turn and
-each --text is a typed turn, in the order given. Prints one JSON line per turn:
+each --text is a typed turn and each --dtmf keys pressed, in the order given. Prints one JSON
+line per turn (with the tools called, hand-offs and slots filled); stops when the agent ends the
+call:
   {"turn":1,"input":"caller.wav","user_transcript":"...","agent_text":"...",
    "latency_ms":{"endpointing":..,"stt_final":..,"model_first_token":..,"tts_first_audio":..,
    "first_audio_sent":..,"voice_to_voice":..}, ...}
@@ -33,6 +35,7 @@ Flags:
   --scenario NAME   scenario (default: insurance)
   --in FILE         a caller turn from a WAV file (repeatable)
   --text TEXT       a typed caller turn (repeatable)
+  --dtmf KEYS       a caller turn pressed on the keypad, e.g. 40213587# (repeatable)
   --out FILE        write all agent audio (16 kHz mono WAV)
   --no-greeting     do not speak the agent's greeting first
   --config FILE     YAML configuration
@@ -52,6 +55,9 @@ class TurnCollector : public session::SessionOutput {
     int64_t audio_samples = 0;
     bool no_words = false;
     std::vector<std::string> errors;
+    nlohmann::json tool_calls = nlohmann::json::array();
+    nlohmann::json handoffs = nlohmann::json::array();
+    nlohmann::json slots = nlohmann::json::object();
   };
 
   void Expect(std::promise<Turn>* done) {
@@ -78,6 +84,29 @@ class TurnCollector : public session::SessionOutput {
             turn_.latency = session::LatencyJson(e);
           } else if constexpr (std::is_same_v<T, session::AgentChanged>) {
             agent_ = e.agent;
+          } else if constexpr (std::is_same_v<T, session::ToolCallFinished>) {
+            auto parse = [](const std::string& text) {
+              auto j = nlohmann::json::parse(text, nullptr, false);
+              return j.is_discarded() ? nlohmann::json(text) : j;
+            };
+            turn_.tool_calls.push_back({{"name", e.call.name},
+                                        {"agent", e.call.agent},
+                                        {"arguments", parse(e.call.arguments)},
+                                        {"status", e.call.status},
+                                        {"output", parse(e.call.output)}});
+          } else if constexpr (std::is_same_v<T, session::HandoffOccurred>) {
+            turn_.handoffs.push_back(
+                {{"from", e.handoff.from}, {"to", e.handoff.to}, {"type", e.handoff.type}});
+          } else if constexpr (std::is_same_v<T, session::SlotSet>) {
+            auto v = nlohmann::json::parse(e.slot.value, nullptr, false);
+            turn_.slots[e.slot.name] = v.is_discarded() ? nlohmann::json(e.slot.value) : v;
+          } else if constexpr (std::is_same_v<T, session::CallControlRequested>) {
+            const bool end = e.control.kind == session::CallControl::Kind::kEndCall;
+            call_control_ = {{"kind", end ? "end_call" : "transfer"},
+                             {"target", e.control.target},
+                             {"reason", e.control.reason}};
+          } else if constexpr (std::is_same_v<T, session::SessionEnded>) {
+            ended_ = true;
           } else if constexpr (std::is_same_v<T, session::SessionError>) {
             turn_.errors.push_back(e.code + ": " + e.message);
           } else if constexpr (std::is_same_v<T, session::TranscriptFailed>) {
@@ -93,6 +122,8 @@ class TurnCollector : public session::SessionOutput {
   }
 
   const audio::Samples& audio() const { return audio_; }
+  bool ended() const { return ended_; }
+  const nlohmann::json& call_control() const { return call_control_; }
 
  private:
   void Finish() {
@@ -106,6 +137,8 @@ class TurnCollector : public session::SessionOutput {
   std::promise<Turn>* done_ = nullptr;
   std::string agent_;
   audio::Samples audio_;
+  bool ended_ = false;
+  nlohmann::json call_control_;
 };
 
 // Streams `pcm` (16 kHz) into the session 20 ms at a time in real time, then silence, until
@@ -147,7 +180,7 @@ struct Feeder : std::enable_shared_from_this<Feeder> {
 
 int ConverseCommand(int argc, char** argv) {
   auto args = ParseArgs(argc - 1, argv + 1,
-                        {"scenario", "in", "text", "out", "config", "store", "timeout-s",
+                        {"scenario", "in", "text", "dtmf", "out", "config", "store", "timeout-s",
                          "log-level"},
                         {"help", "no-greeting"});
   if (!args.ok()) {
@@ -160,10 +193,11 @@ int ConverseCommand(int argc, char** argv) {
   }
   std::vector<std::pair<std::string, std::string>> turns;  // ("in"|"text", value)
   for (const auto& [k, v] : args->flags) {
-    if (k == "in" || k == "text") turns.emplace_back(k, v);
+    if (k == "in" || k == "text" || k == "dtmf") turns.emplace_back(k, v);
   }
   if (turns.empty() && args->Has("no-greeting")) {
-    std::fprintf(stderr, "artagent converse: nothing to do: give --in FILE or --text TEXT\n");
+    std::fprintf(stderr,
+                 "artagent converse: nothing to do: give --in FILE, --text TEXT or --dtmf KEYS\n");
     return 2;
   }
   // Read every WAV first, so a bad file fails before anything runs.
@@ -232,6 +266,9 @@ int ConverseCommand(int argc, char** argv) {
                         {"agent_audio_ms", t.audio_samples * 1000 / audio::kEngineSampleRate},
                         {"latency_ms", t.latency}};
     if (!t.errors.empty()) j["errors"] = t.errors;
+    if (!t.tool_calls.empty()) j["tool_calls"] = t.tool_calls;
+    if (!t.handoffs.empty()) j["handoffs"] = t.handoffs;
+    if (!t.slots.empty()) j["slots"] = t.slots;
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     std::fflush(stdout);
   };
@@ -275,6 +312,11 @@ int ConverseCommand(int argc, char** argv) {
         collector.Expect(&p);
         feeder->Begin();
       });
+    } else if (kind == "dtmf") {
+      on_strand([&, keys = value] {
+        collector.Expect(&p);
+        for (char k : keys) sess->PushDtmf(k);
+      });
     } else {
       on_strand([&, text = value] {
         collector.Expect(&p);
@@ -296,7 +338,25 @@ int ConverseCommand(int argc, char** argv) {
       exit_code = 1;
       break;
     }
-    print(n, kind == "in" ? value : "text", t);
+    print(n, kind == "in" ? value : kind == "dtmf" ? "dtmf:" + value : "text", t);
+    // The agent ended the call: later turns have nobody to talk to. The end comes just after
+    // the reply's audio (the far end's buffer plays out first).
+    bool requested = false;
+    for (const auto& c : t.tool_calls) {
+      requested = requested || c["name"] == "end_call" || c["name"] == "transfer_call";
+    }
+    bool ended = false;
+    for (int i = 0; i < (requested ? 30 : 1); ++i) {
+      on_strand([&] { ended = collector.ended(); });
+      if (ended || !requested) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (ended) {
+      nlohmann::json j = {{"event", "call_ended"}, {"call_control", collector.call_control()}};
+      std::printf("%s\n", j.dump().c_str());
+      std::fflush(stdout);
+      break;
+    }
   }
   on_strand([&] { sess->Close("ended"); });
   if (args->Has("out")) {

@@ -64,22 +64,34 @@ int IntQuery(const HttpRequest& req, const char* name, int fallback) {
   }
 }
 
-json AgentJson(const agent::AgentConfig& a, const std::string& scenario) {
+json AgentJson(const agent::AgentConfig& a, const agent::ScenarioConfig& scenario,
+               const std::string& default_provider) {
+  std::string provider = a.model.provider.empty() ? default_provider : a.model.provider;
+  if (provider == "flow" && a.flow.nodes.empty()) provider = "openai";
+  json handoffs = json::array();
+  for (const auto* e : agent::EdgesFrom(scenario, a.name)) {
+    handoffs.push_back({{"to", e->to}, {"type", e->type}, {"tool", e->tool},
+                        {"share_context", e->share_context}});
+  }
   return {{"name", a.name},
           {"description", a.description},
           {"voice", a.voice},
-          {"scenario", scenario},
-          {"model", "flow"},
+          {"scenario", scenario.name},
+          {"start", a.name == scenario.start_agent},
+          {"model", provider},
+          {"tools", a.tools},
+          {"handoffs", handoffs},
           {"flow_nodes", a.flow.nodes.size()}};
 }
 
 // Glue between the server's WebSocket and the transport-neutral RealtimeConnection.
 class RealtimeSocket : public server::WebSocketHandler, public transport::realtime::RealtimePeer {
  public:
-  RealtimeSocket(const std::shared_ptr<server::WebSocketConnection>& ws, Runtime* runtime)
+  RealtimeSocket(const std::shared_ptr<server::WebSocketConnection>& ws, Runtime* runtime,
+                 const std::string& scenario)
       : ws_(ws.get()),
         runtime_(runtime),
-        conn_(this, MakeFactory(ws, runtime), Defaults(runtime, ws->remote_address()),
+        conn_(this, MakeFactory(ws, runtime), Defaults(runtime, ws->remote_address(), scenario),
               &runtime->metrics()) {}
   ~RealtimeSocket() override { Release(); }
 
@@ -93,9 +105,11 @@ class RealtimeSocket : public server::WebSocketHandler, public transport::realti
   void Close(uint16_t code, std::string reason) override { ws_->Close(code, std::move(reason)); }
 
  private:
-  static session::SessionOptions Defaults(Runtime* rt, const std::string& remote) {
+  static session::SessionOptions Defaults(Runtime* rt, const std::string& remote,
+                                          const std::string& scenario) {
     session::SessionOptions o = rt->SessionDefaults();
     o.remote = remote;
+    if (!scenario.empty()) o.scenario = scenario;
     return o;
   }
   // The session's executor is the connection's strand. The session holds it through an aliasing
@@ -170,27 +184,43 @@ void AddApiRoutes(server::Router& router, Runtime* rt, json effective_config) {
     j["slots"] = SlotsJson(detail->slots);
     return HttpResponse::Json(200, j);
   });
-  router.Add("GET", "/api/v1/agents", [rt](const HttpRequest&) {
+  // ?scenario=NAME (default: every scenario's agents).
+  router.Add("GET", "/api/v1/agents", [rt](const HttpRequest& req) {
     json out = json::array();
-    for (const auto& [name, a] : rt->scenario().agents) {
-      out.push_back(AgentJson(a, rt->scenario().name));
+    std::string only(req.Query("scenario"));
+    for (const auto& name : rt->ScenarioNames()) {
+      if (!only.empty() && name != only) continue;
+      auto s = rt->Scenario(name);
+      if (!s) continue;
+      for (const auto& [agent_name, a] : s->agents) {
+        out.push_back(AgentJson(a, *s, rt->config().model.provider));
+      }
+    }
+    if (!only.empty() && out.empty()) {
+      return HttpResponse::Json(404, {{"error", {{"code", "not_found"},
+                                                 {"message", "no scenario '" + only + "'"}}}});
     }
     return HttpResponse::Json(200, {{"agents", out}});
   });
   router.Add("GET", "/api/v1/scenarios", [rt](const HttpRequest&) {
     json out = json::array();
-    for (const auto& name : agent::ListScenarios(rt->config().agents.dir)) {
-      auto s = agent::LoadScenario(rt->config().agents.dir, name);
-      json entry = {{"name", name}, {"active", name == rt->scenario().name}};
-      if (s.ok()) {
-        entry["description"] = s->description;
-        entry["start_agent"] = s->start_agent;
-        json agents = json::array();
-        for (const auto& [agent_name, a] : s->agents) agents.push_back(agent_name);
-        entry["agents"] = agents;
-      } else {
-        entry["error"] = s.status().message();
+    for (const auto& name : rt->ScenarioNames()) {
+      auto s = rt->Scenario(name);
+      if (!s) continue;
+      json entry = {{"name", name},
+                    {"default", name == rt->config().agents.scenario},
+                    {"active", name == rt->config().agents.scenario},
+                    {"description", s->description},
+                    {"start_agent", s->start_agent}};
+      json agents = json::array();
+      for (const auto& [agent_name, a] : s->agents) agents.push_back(agent_name);
+      entry["agents"] = agents;
+      json edges = json::array();
+      for (const auto& e : s->edges) {
+        edges.push_back({{"from", e.from}, {"to", e.to}, {"type", e.type},
+                         {"share_context", e.share_context}});
       }
+      entry["handoffs"] = edges;
       out.push_back(entry);
     }
     return HttpResponse::Json(200, {{"scenarios", out}});
@@ -215,13 +245,18 @@ void AddRealtimeRoute(server::Router& router, Runtime* rt) {
                         : "the API key is not valid");
       }
     }
+    // /v1/realtime?scenario=NAME picks the scenario (the console's picker).
+    std::string scenario(req.Query("scenario"));
+    if (!scenario.empty() && !rt->Scenario(scenario)) {
+      return core::NotFoundError("no scenario '" + scenario + "'");
+    }
     std::string reason;
     if (!rt->TryAdmit(&reason)) {
       rt->metrics().refused_total.Add({{"reason", reason}}).Increment();
       return core::ResourceExhaustedError("the server is at capacity (" + reason +
                                           "); try again later");
     }
-    return std::unique_ptr<server::WebSocketHandler>(std::make_unique<RealtimeSocket>(ws, rt));
+    return std::unique_ptr<server::WebSocketHandler>(std::make_unique<RealtimeSocket>(ws, rt, scenario));
   };
   router.AddWebSocket("/v1/realtime", std::move(route));
 }

@@ -2,8 +2,16 @@
 
 #include <thread>
 
-#include "agent/flow/flow_model.h"
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+
+#include "agent/models/openai/openai_model.h"
+#include "agent/tools/insurance/insurance_tools.h"
+#include "agent/tools/webhook_tool.h"
 #include "core/log.h"
+#include "core/ids.h"
+#include "net/circuit_breaker.h"
 #include "speech/local/register.h"
 
 namespace artagent::app {
@@ -21,12 +29,26 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   const int threads = config.compute.threads > 0 ? config.compute.threads : cores;
   rt->compute_ = std::make_unique<core::ThreadPool>(threads, config.compute.max_queue, "compute");
 
-  auto scenario = agent::LoadScenario(config.agents.dir, config.agents.scenario);
-  if (!scenario.ok()) {
-    return scenario.status().WithContext(
-        "loading the scenario (agents.dir / ARTAGENT_AGENTS__DIR, agents.scenario)");
+  rt->http_ = net::HttpClient::Create();
+  ARTAGENT_RETURN_IF_ERROR(rt->RegisterTools());
+  rt->model_factory_ = rt->MakeModelFactory();
+  const agent::ToolRegistry* tools = &rt->tools_;
+  auto catalog = agent::ScenarioCatalog::Load(
+      config.agents.dir,
+      [tools](const agent::ScenarioConfig& s) {
+        return agent::CheckScenarioTools(s, tools->Names());
+      },
+      std::chrono::seconds(config.agents.hot_reload_s));
+  if (!catalog.ok()) {
+    return catalog.status().WithContext("loading the agents (agents.dir / ARTAGENT_AGENTS__DIR)");
   }
-  rt->scenario_ = std::move(scenario).value();
+  rt->catalog_ = std::move(catalog).value();
+  if (!rt->catalog_->Get(config.agents.scenario)) {
+    std::string known;
+    for (const auto& n : rt->catalog_->Names()) known += (known.empty() ? "" : ", ") + n;
+    return core::NotFoundError("agents.scenario: no scenario '" + config.agents.scenario +
+                               "' in " + config.agents.dir + " (known: " + known + ")");
+  }
 
   speech::LocalSpeechOptions local;
   local.pocketsphinx.pool_size = config.speech.stt.pool_size;
@@ -54,17 +76,85 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   return rt;
 }
 
+core::Status Runtime::RegisterTools() {
+  // Built-in tools: the insurance back office (its demo data seeds the database on first use).
+  const std::string seed = config_.agents.dir + "/insurance/demo_data.json";
+  std::error_code ec;
+  std::filesystem::path db(config_.tools.insurance_db);
+  if (db.has_parent_path()) std::filesystem::create_directories(db.parent_path(), ec);
+  auto data = agent::InsuranceData::Open(config_.tools.insurance_db,
+                                         std::filesystem::exists(seed) ? seed : "");
+  if (!data.ok()) return data.status().WithContext("tools.insurance_db");
+  ARTAGENT_RETURN_IF_ERROR(agent::RegisterInsuranceTools(&tools_, *data, compute_.get()));
+  // Webhook tools declared in the scenarios' `tools:` lists.
+  for (const auto& name : agent::ListScenarios(config_.agents.dir)) {
+    const std::string file = config_.agents.dir + "/" + name + "/scenario.yaml";
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(file);
+    } catch (const YAML::Exception&) {
+      continue;  // reported with its line when the scenario itself is loaded
+    }
+    if (!root.IsMap() || !root["tools"] || !root["tools"].IsSequence()) continue;
+    for (const auto& node : root["tools"]) {
+      auto parsed = agent::ParseWebhookTool(node, file);
+      if (!parsed.ok()) return parsed.status();
+      auto tool = agent::MakeWebhookTool(std::move(parsed).value(), http_.get(),
+                                         agent::ResolveSecretFromEnvironment);
+      if (!tool.ok()) return tool.status().WithContext(file);
+      core::Status st = tools_.Register(std::move(tool).value());
+      if (!st.ok()) return st.WithContext(file);
+    }
+  }
+  return core::OkStatus();
+}
+
+agent::ModelFactory Runtime::MakeModelFactory() {
+  const platform::ModelConfig m = config_.model;
+  net::HttpClient* http = http_.get();
+  // One breaker per endpoint, shared by every session's model.
+  auto breaker = std::make_shared<net::CircuitBreaker>(net::CircuitBreakerOptions{});
+  return [m, http, breaker](const agent::AgentConfig& agent,
+                            std::shared_ptr<core::Executor> executor)
+             -> core::Result<std::unique_ptr<agent::Model>> {
+    if (m.endpoint.empty()) {
+      return core::FailedPreconditionError(
+          "agent '" + agent.name + "' runs on an LLM but model.endpoint is not set");
+    }
+    agent::OpenAiModelOptions o;
+    o.base_url = m.endpoint;
+    o.api_version = m.api_version;
+    o.model = agent.model.name.empty() ? m.name : agent.model.name;
+    if (!m.api_key.empty()) {
+      auto key = m.api_key.rfind("secret://", 0) == 0
+                     ? agent::ResolveSecretFromEnvironment(m.api_key)
+                     : core::Result<std::string>(m.api_key);
+      if (!key.ok()) return key.status().WithContext("model.api_key");
+      o.api_key = *key;
+    }
+    o.temperature = agent.model.temperature;
+    o.max_tokens = agent.model.max_tokens;
+    o.first_token_timeout = std::chrono::seconds(m.timeout_s);
+    o.max_retries = m.max_retries;
+    o.shared_breaker = breaker;
+    return agent::CreateOpenAiModel(o, http, std::move(executor));
+  };
+}
+
+std::shared_ptr<const agent::ScenarioConfig> Runtime::Scenario(const std::string& name) {
+  return catalog_->Get(name.empty() ? config_.agents.scenario : name);
+}
+
 session::SessionOptions Runtime::SessionDefaults() const {
   session::SessionOptions o;
-  o.scenario = scenario_.name;
+  o.scenario = config_.agents.scenario;
   o.end_of_turn_silence_ms = config_.session.end_of_turn_silence_ms;
   o.prefix_padding_ms = config_.session.prefix_padding_ms;
   o.barge_in_min_speech_ms = config_.session.barge_in_min_speech_ms;
   o.max_turn_ms = config_.session.max_turn_ms;
   o.output_lead_ms = config_.session.output_lead_ms;
   o.idle_timeout_s = config_.session.idle_timeout_s;
-  const agent::AgentConfig* a = scenario_.StartAgent();
-  o.voice = a && !a->voice.empty() ? a->voice : config_.speech.tts.voice;
+  o.voice = config_.speech.tts.voice;  // the answering agent's voice, when it has one, wins
   return o;
 }
 
@@ -74,8 +164,26 @@ core::Result<std::shared_ptr<session::Session>> Runtime::NewSession(
   auto vad = providers_.CreateVad(config_.speech.vad.provider,
                                   speech::VadOptions{config_.speech.vad.aggressiveness});
   if (!vad.ok()) return vad.status();
+  auto scenario = Scenario(options.scenario);
+  if (!scenario) {
+    std::string known;
+    for (const auto& n : catalog_->Names()) known += (known.empty() ? "" : ", ") + n;
+    return core::NotFoundError("no scenario '" + options.scenario + "' (known: " + known + ")");
+  }
+  if (options.id.empty()) options.id = core::NewId("sess");
+  options.scenario = scenario->name;
+  agent::OrchestratorDeps od;
+  od.scenario = scenario;
+  od.tools = &tools_;
+  od.model_factory = model_factory_;
+  od.executor = executor;
+  od.metrics = &metrics_;
+  agent::OrchestratorOptions oo;
+  oo.session_id = options.id;
+  oo.default_provider = config_.model.provider;
+  oo.max_tool_iterations = config_.model.max_tool_iterations;
   session::SessionDeps deps;
-  deps.responder = std::make_unique<agent::FlowModel>(scenario_.StartAgent(), executor.get());
+  deps.responder = std::make_unique<agent::Orchestrator>(std::move(od), oo);
   deps.executor = std::move(executor);
   deps.compute = compute_.get();
   deps.vad = std::move(vad).value();
@@ -117,7 +225,9 @@ void Runtime::Release() { active_.fetch_sub(1); }
 
 nlohmann::json Runtime::Readiness() {
   nlohmann::json checks;
-  checks["scenario"] = {{"ok", scenario_.StartAgent() != nullptr}, {"detail", scenario_.name}};
+  auto scenario = Scenario("");
+  checks["scenario"] = {{"ok", scenario && scenario->StartAgent() != nullptr},
+                        {"detail", config_.agents.scenario}};
   checks["stt"] = {{"ok", stt_ != nullptr}, {"detail", config_.speech.stt.provider}};
   checks["tts"] = {{"ok", tts_ != nullptr}, {"detail", config_.speech.tts.provider}};
   const size_t depth = compute_->QueueDepth();

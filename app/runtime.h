@@ -10,8 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/agent_config.h"
+#include "agent/orchestrator.h"
+#include "agent/scenario_catalog.h"
+#include "agent/tools/tool.h"
 #include "core/executor.h"
 #include "core/thread_pool.h"
+#include "net/http_client.h"
 #include "platform/config.h"
 #include "platform/metrics.h"
 #include "platform/store.h"
@@ -34,11 +38,17 @@ class Runtime {
   platform::Metrics& metrics() { return metrics_; }
   platform::Store* store() { return store_.get(); }
   core::ThreadPool& compute() { return *compute_; }
-  const agent::ScenarioConfig& scenario() const { return scenario_; }
+  // The default scenario (agents.scenario), current version.
+  std::shared_ptr<const agent::ScenarioConfig> scenario() { return Scenario(""); }
+  // A scenario by name ("" = the default); nullptr when there is none.
+  std::shared_ptr<const agent::ScenarioConfig> Scenario(const std::string& name);
+  std::vector<std::string> ScenarioNames() const { return catalog_->Names(); }
+  const agent::ToolRegistry& tools() const { return tools_; }
 
   // Session options from the configuration (turn-taking, voice, lead).
   session::SessionOptions SessionDefaults() const;
-  // A session of the configured scenario, living on `executor`, talking to `output`.
+  // A session of `options.scenario` ("" = the default), living on `executor`, talking to
+  // `output`. kNotFound for an unknown scenario.
   core::Result<std::shared_ptr<session::Session>> NewSession(
       std::shared_ptr<core::Executor> executor, session::SessionOptions options,
       session::SessionOutput* output);
@@ -57,6 +67,8 @@ class Runtime {
 
  private:
   explicit Runtime(const platform::Config& config);
+  core::Status RegisterTools();
+  agent::ModelFactory MakeModelFactory();
 
   platform::Config config_;
   platform::Metrics metrics_;
@@ -65,7 +77,10 @@ class Runtime {
   speech::SpeechProviders providers_;
   std::unique_ptr<speech::SttEngine> stt_;
   std::unique_ptr<speech::TtsEngine> tts_;
-  agent::ScenarioConfig scenario_;
+  std::unique_ptr<net::HttpClient> http_;
+  agent::ToolRegistry tools_;
+  std::unique_ptr<agent::ScenarioCatalog> catalog_;
+  agent::ModelFactory model_factory_;
   std::atomic<int> active_{0};
 };
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/acs_routes.h"
 #include "app/commands.h"
 #include "app/routes.h"
 #include "app/runtime.h"
@@ -136,6 +137,7 @@ int ServeCommand(int argc, char** argv) {
   server::AddAdminRoutes(*router, &rt->metrics(), [rt] { return rt->Readiness(); });
   AddApiRoutes(*router, rt, effective);
   AddRealtimeRoute(*router, rt);
+  AddAcsRoutes(*router, rt);
 
   auto srv = server::HttpServer::Create(so, router, &rt->metrics());
   if (!srv.ok()) {
@@ -147,8 +149,8 @@ int ServeCommand(int argc, char** argv) {
     core::LogError("serve", "{}", started.message());
     return 1;
   }
-  core::LogInfo("serve", "scenario '{}', agent '{}', stt {}, tts {}", rt->scenario().name,
-                rt->scenario().start_agent, config->speech.stt.provider,
+  core::LogInfo("serve", "scenario '{}', agent '{}', stt {}, tts {}", rt->scenario()->name,
+                rt->scenario()->start_agent, config->speech.stt.provider,
                 config->speech.tts.provider);
   std::printf("artagent listening on %s\n", (*srv)->url().c_str());
   std::fflush(stdout);

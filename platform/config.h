@@ -113,8 +113,37 @@ struct SessionConfig {
 struct AgentsConfig {
   // Directory of agent and scenario YAML files.
   std::string dir = "agents";
-  // Scenario new sessions start in.
+  // Scenario new sessions start in (a client may ask for another: /v1/realtime?scenario=NAME).
   std::string scenario = "insurance";
+  // Seconds between checks of the agent files for changes (new sessions get the new version;
+  // a broken edit is logged and the previous version kept). 0 = never reload.
+  int hot_reload_s = 2;
+};
+
+struct ModelConfig {
+  // Model of agents that do not pin one in their YAML: "flow" (embedded) or "openai" (OpenAI,
+  // Azure OpenAI or any compatible server).
+  std::string provider = "flow";
+  // Base URL: https://api.openai.com/v1, http://localhost:11434/v1 (Ollama),
+  // https://NAME.openai.azure.com/openai/v1, or https://NAME.openai.azure.com/openai/deployments/D.
+  std::string endpoint;
+  // Model name (or Azure deployment name for the /openai/v1 form).
+  std::string name;
+  // API key; Azure hosts get it as "api-key", others as a bearer token. Prefer secret://NAME.
+  std::string api_key;
+  // Azure classic deployment URLs: the api-version query parameter.
+  std::string api_version = "2024-10-21";
+  // Seconds to wait for the first token of a reply.
+  int timeout_s = 30;
+  // Retries of a failed request (429 / 5xx / connection) before the caller hears an apology.
+  int max_retries = 2;
+  // Model rounds per reply that follow tool results.
+  int max_tool_iterations = 5;
+};
+
+struct ToolsConfig {
+  // SQLite database of the insurance scenario's demo back office (seeded on first use).
+  std::string insurance_db = "data/insurance.db";
 };
 
 struct StoreConfig {
@@ -157,6 +186,8 @@ struct Config {
   SpeechConfig speech;
   SessionConfig session;
   AgentsConfig agents;
+  ModelConfig model;
+  ToolsConfig tools;
   StoreConfig store;
   LogConfig log;
   AcsConfig acs;

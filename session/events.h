@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audio/pcm.h"
+#include "session/responder.h"
 
 namespace artagent::session {
 
@@ -33,6 +34,7 @@ struct UserTextItem {
   std::string item_id;
   std::string previous_item_id;
   std::string text;
+  bool dtmf = false;  // keys the caller pressed ("1234"), not typed text
 };
 // The current best hypothesis for the caller's utterance (replaces the previous one).
 struct TranscriptPartial {
@@ -121,10 +123,35 @@ struct SessionError {
   std::string message;
 };
 
+// A tool call began / ended (server-side tools; `call.status` "client" for a call the Realtime
+// client must run itself: its output comes back as a function_call_output item).
+struct ToolCallStarted {
+  std::string response_id;
+  ToolCallInfo call;
+};
+struct ToolCallFinished {
+  std::string response_id;
+  ToolCallInfo call;
+};
+// Another agent took over the conversation (AgentChanged follows).
+struct HandoffOccurred {
+  std::string response_id;
+  HandoffInfo handoff;
+};
+// The agent stored a typed value in the session's memory.
+struct SlotSet {
+  SlotInfo slot;
+};
+// The agent asked to end the call or transfer it. Emitted once the reply before it has been sent
+// in full; for kEndCall the session then ends (SessionEnded "agent_ended_call").
+struct CallControlRequested {
+  CallControl control;
+};
+
 // The session ends itself (e.g. nobody spoke for session.idle_timeout_s): the transport should say
 // goodbye on its wire and close. The session is already closed when this arrives.
 struct SessionEnded {
-  std::string reason;  // "idle_timeout"
+  std::string reason;  // "idle_timeout" | "agent_ended_call"
 };
 
 using SessionEvent =
@@ -132,7 +159,8 @@ using SessionEvent =
                  TranscriptPartial, TranscriptFinal, TranscriptFailed, ResponseStarted,
                  OutputItemStarted, TextDelta, AudioChunk, AudioCleared, OutputItemDone,
                  ResponseDone, ItemTruncated, TurnMetrics, AgentChanged, SessionError,
-                 SessionEnded>;
+                 SessionEnded, ToolCallStarted, ToolCallFinished, HandoffOccurred, SlotSet,
+                 CallControlRequested>;
 
 // Implemented by transports. Called on the session's executor.
 class SessionOutput {

@@ -70,6 +70,7 @@ struct HistoryItem {
 struct ResponseRequest {
   const std::vector<HistoryItem>* history = nullptr;  // oldest first; valid during Respond()
   bool greeting = false;          // the session just started: say the agent's greeting
+  bool no_input = false;          // the caller said nothing for speech().no_input_timeout_ms
   std::string instructions;       // extra per-response instructions (Realtime response.create)
   // Tools the Realtime client declared (session.update "tools", OpenAI function shape). When the
   // model calls one, the response ends with that call pending (status "client").
@@ -95,6 +96,9 @@ struct ResponseCallbacks {
 struct AgentSpeech {
   std::string voice;               // "" = keep the session's
   int end_of_turn_silence_ms = 0;  // 0 = keep the session's
+  // Re-prompt (ResponseRequest::no_input) when the caller stays silent this long after the
+  // agent finished speaking; 0 = never.
+  int no_input_timeout_ms = 0;
   std::vector<std::string> phrase_hints;
 };
 

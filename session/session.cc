@@ -1,6 +1,7 @@
 #include "session/session.h"
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -103,7 +104,11 @@ struct Session::Impl {
     bool greeting = false;
     std::string text;  // everything the model said
     ClauseChunker chunker;
-    std::deque<std::string> clauses;  // waiting for TTS
+    struct Clause {
+      std::string text;
+      std::string voice;  // the voice of the agent who said it (hand-offs change it mid-reply)
+    };
+    std::deque<Clause> clauses;  // waiting for TTS
     std::string synthesizing;         // the clause in TTS now
     bool tts_busy = false;
     std::shared_ptr<std::atomic<bool>> tts_cancel = std::make_shared<std::atomic<bool>>(false);
@@ -117,6 +122,8 @@ struct Session::Impl {
     TurnTimes times;
     bool metrics_sent = false;
     std::string metrics_json = "{}";
+    std::map<std::string, ToolCallInfo> open_tools;  // started, not yet finished
+    std::optional<CallControl> control;              // carried out once the reply is sent
   };
   std::unique_ptr<Response> resp;
   uint64_t next_gen = 1;
@@ -131,8 +138,18 @@ struct Session::Impl {
   std::map<std::string, ItemAudio> item_audio;  // recent agent items, for late truncation
   std::deque<std::string> item_audio_order;
 
+  // ---- DTMF ----
+  std::string dtmf_digits;
+  std::unique_ptr<core::Timer> dtmf_timer;
+
   // ---- conversation ----
   std::vector<HistoryItem> history;
+  std::vector<nlohmann::json> client_tools;  // Realtime session.update "tools"
+  bool voice_from_client = false;   // session.update chose a voice: agents do not override it
+  bool silence_from_client = false;
+  std::unique_ptr<core::Timer> control_timer;
+  std::unique_ptr<core::Timer> no_input_timer;
+  bool next_no_input = false;  // the next response re-prompts a silent caller
   int64_t seq = 0;
   std::string agent;
 
@@ -155,9 +172,13 @@ struct Session::Impl {
   }
 
   void Record(const std::string& item_id, const std::string& role, const std::string& text,
-              bool interrupted, const std::string& metrics_json = "{}", int64_t at_seq = -1) {
+              bool interrupted, const std::string& metrics_json = "{}", int64_t at_seq = -1,
+              const std::string& data_json = "{}", bool dtmf = false) {
     if (!deps.store) return;
     platform::TranscriptEntry e;
+    e.agent = role == "user" ? "" : agent;
+    e.data_json = data_json;
+    e.dtmf = dtmf;
     e.session_id = opts.id;
     e.seq = at_seq >= 0 ? at_seq : seq++;
     e.item_id = item_id;
@@ -193,6 +214,7 @@ struct Session::Impl {
       deps.metrics->sessions_total.Add({{"transport", opts.transport}}).Increment();
     }
     if (!agent.empty()) Emit(AgentChanged{agent});
+    ApplyAgentSpeech();
     OpenRecognizer();
     ArmIdleTimer();
     if (opts.speak_greeting && deps.responder) StartResponse(/*greeting=*/true, "", TurnTimes{});
@@ -256,6 +278,9 @@ struct Session::Impl {
     if (resp) FinishResponse("cancelled", "session_closed", HeardNow(*resp));
     pace_timer.reset();
     idle_timer.reset();
+    dtmf_timer.reset();
+    control_timer.reset();
+    no_input_timer.reset();
     recognizer.reset();  // its stream is released when its last job finishes
     closed = true;
     if (deps.store) {
@@ -344,6 +369,7 @@ struct Session::Impl {
 
   void BeginUtterance(bool announce, bool candidate) {
     if (utt) CancelUtterance();
+    no_input_timer.reset();
     Utterance u;
     u.id = next_utt++;
     u.item_id = core::NewId("item");
@@ -487,11 +513,14 @@ struct Session::Impl {
     if (opts.create_response) StartResponse(false, "", u.times);
   }
 
-  void AddUserText(const std::string& text) {
+  void AddUserText(const std::string& text, bool dtmf = false) {
+    no_input_timer.reset();
     std::string item_id = core::NewId("item");
-    Emit(UserTextItem{item_id, PreviousItemId(), text});
-    history.push_back({item_id, HistoryItem::Role::kUser, text, false});
-    Record(item_id, "user", text, false);
+    Emit(UserTextItem{item_id, PreviousItemId(), text, dtmf});
+    HistoryItem h{item_id, HistoryItem::Role::kUser, text, false};
+    h.dtmf = dtmf;
+    history.push_back(std::move(h));
+    Record(item_id, "user", text, false, "{}", -1, "{}", dtmf);
     last_text_item_at = Now();
     last_text_item_id = item_id;
     ArmIdleTimer();
@@ -533,9 +562,12 @@ struct Session::Impl {
     Emit(ResponseStarted{r.id});
     Emit(OutputItemStarted{r.id, r.item_id, agent});
 
+    no_input_timer.reset();
     ResponseRequest req;
     req.history = &history;
     req.greeting = greeting;
+    req.no_input = next_no_input;
+    next_no_input = false;
     req.instructions = instructions;
     const uint64_t gen = r.gen;
     ResponseCallbacks cb;
@@ -548,11 +580,190 @@ struct Session::Impl {
       auto s = weak.lock();
       if (s && !s->impl_->closed) s->impl_->OnModelDone(gen, st);
     };
+    cb.on_tool_started = [weak, gen](const ToolCallInfo& call) {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->OnToolStarted(gen, call);
+    };
+    cb.on_tool_finished = [weak, gen](const ToolCallInfo& call) {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->OnToolFinished(gen, call);
+    };
+    cb.on_handoff = [weak, gen](const HandoffInfo& h) {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->OnHandoff(gen, h);
+    };
+    cb.on_slot = [weak, gen](const SlotInfo& slot) {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->OnSlot(gen, slot);
+    };
+    cb.on_call_control = [weak, gen](const CallControl& c) {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->OnCallControl(gen, c);
+    };
+    req.client_tools = &client_tools;
     r.stream = deps.responder->Respond(req, std::move(cb));
     UpdateGrammar();
   }
 
   Response* Current(uint64_t gen) { return resp && resp->gen == gen ? resp.get() : nullptr; }
+
+  // ---- what the agent does besides talking ----
+
+  static std::string ToolData(const ToolCallInfo& c) {
+    nlohmann::json j = {{"call_id", c.call_id},     {"name", c.name},
+                        {"arguments", c.arguments}, {"output", c.output},
+                        {"status", c.status},       {"duration_ms", c.duration_ms}};
+    return j.dump();
+  }
+
+  void OnToolStarted(uint64_t gen, const ToolCallInfo& call) {
+    Response* r = Current(gen);
+    if (!r) return;
+    r->open_tools[call.call_id] = call;
+    Record(call.call_id, "tool", call.name, false, "{}", -1, ToolData(call));
+    Emit(ToolCallStarted{r->id, call});
+  }
+
+  // The call and its output enter the history together: no call is ever left unanswered.
+  void OnToolFinished(uint64_t gen, const ToolCallInfo& call) {
+    Response* r = Current(gen);
+    if (!r) return;
+    r->open_tools.erase(call.call_id);
+    AddToolItem(r->id, call);
+  }
+
+  void AddToolItem(const std::string& response_id, const ToolCallInfo& call) {
+    HistoryItem h;
+    h.id = call.call_id;
+    h.role = HistoryItem::Role::kTool;
+    h.agent = call.agent;
+    h.tool = call;
+    history.push_back(std::move(h));
+    Record(call.call_id, "tool", call.name, call.status == "cancelled", "{}", -1, ToolData(call));
+    if (deps.metrics) {
+      deps.metrics->tool_calls_total.Add({{"tool", call.name}, {"status", call.status}})
+          .Increment();
+      if (call.duration_ms >= 0) {
+        deps.metrics->tool_duration_seconds
+            .Add({{"tool", call.name}}, platform::Metrics::LatencyBuckets())
+            .Observe(call.duration_ms / 1000.0);
+      }
+    }
+    Emit(ToolCallFinished{response_id, call});
+  }
+
+  void OnHandoff(uint64_t gen, const HandoffInfo& handoff) {
+    Response* r = Current(gen);
+    if (!r) return;
+    HistoryItem h;
+    h.id = core::NewId("item");
+    h.role = HistoryItem::Role::kHandoff;
+    h.agent = handoff.to;
+    h.handoff = handoff;
+    history.push_back(h);
+    nlohmann::json data = {{"from", handoff.from},
+                           {"to", handoff.to},
+                           {"type", handoff.type},
+                           {"share_context", handoff.share_context},
+                           {"reason", handoff.reason}};
+    agent = handoff.to;
+    Record(h.id, "handoff", handoff.from + " -> " + handoff.to, false, "{}", -1, data.dump());
+    if (deps.metrics) {
+      deps.metrics->handoffs_total
+          .Add({{"from", handoff.from}, {"to", handoff.to}, {"type", handoff.type}})
+          .Increment();
+    }
+    Emit(HandoffOccurred{r->id, handoff});
+    Emit(AgentChanged{agent});
+    ApplyAgentSpeech();
+  }
+
+  void OnSlot(uint64_t gen, const SlotInfo& slot) {
+    if (!Current(gen)) return;
+    if (deps.store) {
+      platform::SlotRecord rec;
+      rec.session_id = opts.id;
+      rec.name = slot.name;
+      rec.type = slot.type;
+      rec.value_json = slot.value;
+      rec.agent = slot.agent;
+      rec.updated_at_ms = UnixMs();
+      deps.store->SetSlot(std::move(rec));
+    }
+    Emit(SlotSet{slot});
+  }
+
+  void OnCallControl(uint64_t gen, const CallControl& control) {
+    Response* r = Current(gen);
+    if (!r) return;
+    r->control = control;
+  }
+
+  // After the reply that announced it has been sent: let the far end play out what it has
+  // buffered (the lead), then act.
+  void CarryOut(const CallControl& control) {
+    std::weak_ptr<Session> weak = self;
+    const int delay_ms = opts.output_audio ? opts.output_lead_ms + 200 : 0;
+    control_timer = ex().RunAfter(core::milliseconds(delay_ms), [weak, control] {
+      auto s = weak.lock();
+      if (!s || s->impl_->closed) return;
+      Impl& im = *s->impl_;
+      im.Emit(CallControlRequested{control});
+      if (control.kind == CallControl::Kind::kEndCall) {
+        SessionOutput* out = im.deps.output;
+        im.Close("ended");
+        if (out) out->OnSessionEvent(SessionEnded{"agent_ended_call"});
+      }
+    });
+  }
+
+  void ApplyAgentSpeech() {
+    if (!deps.responder) return;
+    AgentSpeech sp = deps.responder->speech();
+    if (!sp.voice.empty() && !voice_from_client) opts.voice = sp.voice;
+    if (sp.end_of_turn_silence_ms > 0 && !silence_from_client) {
+      opts.end_of_turn_silence_ms = sp.end_of_turn_silence_ms;
+      endpoint.set_end_of_turn_silence_ms(sp.end_of_turn_silence_ms);
+    }
+  }
+
+  // ---- DTMF: keys collect until '#' or a pause, then count as one caller turn ----
+
+  void PushDtmf(char key) {
+    if (closed) return;
+    if (!std::isdigit(static_cast<unsigned char>(key)) && key != '*' && key != '#' &&
+        !(key >= 'A' && key <= 'D')) {
+      Error("bad_dtmf", std::string("not a DTMF key: '") + key + "'");
+      return;
+    }
+    ArmIdleTimer();
+    no_input_timer.reset();
+    // A key press interrupts the agent at once (no doubt it is the caller).
+    if (resp && opts.interrupt_response) BargeIn();
+    if (key == '#') {
+      CommitDtmf();
+      return;
+    }
+    dtmf_digits.push_back(key);
+    std::weak_ptr<Session> weak = self;
+    dtmf_timer = ex().RunAfter(core::milliseconds(opts.dtmf_timeout_ms), [weak] {
+      auto s = weak.lock();
+      if (s && !s->impl_->closed) s->impl_->CommitDtmf();
+    });
+  }
+
+  void CommitDtmf() {
+    dtmf_timer.reset();
+    if (dtmf_digits.empty()) return;
+    std::string digits = std::move(dtmf_digits);
+    dtmf_digits.clear();
+    AddUserText(digits, /*dtmf=*/true);
+    TurnTimes times;
+    times.text_arrived = last_text_item_at;
+    times.user_item_id = last_text_item_id;
+    last_text_item_at.reset();
+    if (opts.create_response) StartResponse(false, "", std::move(times));
+  }
 
   void OnModelText(uint64_t gen, std::string_view delta) {
     Response* r = Current(gen);
@@ -583,6 +794,7 @@ struct Session::Impl {
     }
     r->model_done = true;
     r->stream.reset();
+    UpdateGrammar();
     if (opts.output_audio) {
       std::vector<std::string> clauses;
       r->chunker.Flush(&clauses);
@@ -594,7 +806,7 @@ struct Session::Impl {
   void QueueClauses(Response& r, std::vector<std::string>& clauses) {
     for (auto& c : clauses) {
       if (!r.times.first_clause) r.times.first_clause = Now();
-      r.clauses.push_back(std::move(c));
+      r.clauses.push_back({std::move(c), opts.voice});
     }
     PumpTts();
   }
@@ -609,10 +821,11 @@ struct Session::Impl {
       return;
     }
     r->tts_busy = true;
-    r->synthesizing = std::move(r->clauses.front());
+    Response::Clause clause = std::move(r->clauses.front());
     r->clauses.pop_front();
+    r->synthesizing = std::move(clause.text);
     r->audio.spans.push_back({r->synthesizing, r->audio.total, r->audio.total});
-    speech::TtsRequest req{r->synthesizing, opts.voice, opts.speech_rate};
+    speech::TtsRequest req{r->synthesizing, clause.voice, opts.speech_rate};
     auto* tts = deps.tts;
     auto cancel = r->tts_cancel;
     const int out_rate = opts.output_sample_rate;
@@ -790,6 +1003,16 @@ struct Session::Impl {
     std::unique_ptr<Response> r = std::move(resp);
     pace_timer.reset();
     r->stream.reset();
+    // A call still running when the reply is cut off is answered "cancelled" in the history.
+    for (auto& [id, call] : r->open_tools) {
+      ToolCallInfo c = call;
+      c.status = "cancelled";
+      c.output = nlohmann::json{{"error", "cancelled: the caller interrupted before it finished"}}
+                     .dump();
+      c.duration_ms = -1;
+      AddToolItem(r->id, c);
+    }
+    r->open_tools.clear();
     *r->tts_cancel = true;
     const bool cancelled = status == "cancelled";
     if (cancelled && opts.output_audio && r->sent > 0) Emit(AudioCleared{r->id});
@@ -806,7 +1029,9 @@ struct Session::Impl {
     Emit(ResponseDone{r->id, r->item_id, status, reason, text});
     if (!r->metrics_sent && !cancelled) MaybeSendMetrics(*r);
     if (!text.empty() || !cancelled) {
-      history.push_back({r->item_id, HistoryItem::Role::kAssistant, text, cancelled});
+      HistoryItem h{r->item_id, HistoryItem::Role::kAssistant, text, cancelled};
+      h.agent = agent;
+      history.push_back(std::move(h));
     }
     const int64_t entry_seq = seq;
     Record(r->item_id, "agent", text, cancelled, r->metrics_json);
@@ -828,11 +1053,36 @@ struct Session::Impl {
       pending_rate.reset();
     }
     UpdateAgent();
+    UpdateGrammar();
+    if (r->control && !cancelled) {
+      CarryOut(*r->control);
+      return;
+    }
     if (pending_response) {
       PendingResponse p = std::move(*pending_response);
       pending_response.reset();
       StartResponse(false, p.instructions, std::move(p.times));
+      return;
     }
+    if (!cancelled) ArmNoInput();
+  }
+
+  // The agent asked something and the caller stays silent: after the agent's no-input timeout
+  // (counted from the end of the reply's audio) the model re-prompts.
+  void ArmNoInput() {
+    no_input_timer.reset();
+    if (!deps.responder || !opts.create_response) return;
+    const int timeout_ms = deps.responder->speech().no_input_timeout_ms;
+    if (timeout_ms <= 0) return;
+    std::weak_ptr<Session> weak = self;
+    no_input_timer = ex().RunAfter(core::milliseconds(timeout_ms + opts.output_lead_ms), [weak] {
+      auto s = weak.lock();
+      if (!s || s->impl_->closed) return;
+      Impl& im = *s->impl_;
+      if (im.resp || im.utt || !im.dtmf_digits.empty()) return;
+      im.next_no_input = true;
+      im.StartResponse(false, "", TurnTimes{});
+    });
   }
   std::map<std::string, int64_t> item_seq;
   std::optional<int> pending_rate;
@@ -867,6 +1117,20 @@ struct Session::Impl {
         std::chrono::duration_cast<core::Duration>(Now() - r.playout_start).count() * rate /
         1000000LL;
     return std::clamp<int64_t>(elapsed, 0, r.sent);
+  }
+
+  // The Realtime client ran a tool itself and sends its output.
+  bool AddToolOutput(const std::string& call_id, const std::string& output) {
+    for (auto& h : history) {
+      if (h.role == HistoryItem::Role::kTool && h.tool.call_id == call_id) {
+        if (h.tool.status != "client") return false;  // answered already
+        h.tool.output = output;
+        h.tool.status = "completed";
+        Record(call_id, "tool", h.tool.name, false, "{}", -1, ToolData(h.tool));
+        return true;
+      }
+    }
+    return false;
   }
 
   void BargeIn() {
@@ -954,6 +1218,7 @@ void Session::SetTurnDetection(bool server_vad, int silence_ms, int prefix_paddi
   }
   o.server_vad = server_vad;
   if (silence_ms > 0) {
+    impl_->silence_from_client = true;
     o.end_of_turn_silence_ms = silence_ms;
     impl_->endpoint.set_end_of_turn_silence_ms(silence_ms);
   }
@@ -961,7 +1226,15 @@ void Session::SetTurnDetection(bool server_vad, int silence_ms, int prefix_paddi
   o.create_response = create_response;
   o.interrupt_response = interrupt_response;
 }
+void Session::PushDtmf(char key) { impl_->PushDtmf(key); }
+void Session::SetClientTools(std::vector<nlohmann::json> tools) {
+  impl_->client_tools = std::move(tools);
+}
+bool Session::AddToolOutput(const std::string& call_id, const std::string& output) {
+  return impl_->AddToolOutput(call_id, output);
+}
 void Session::SetVoice(const std::string& voice, double speech_rate) {
+  impl_->voice_from_client = !voice.empty();
   impl_->opts.voice = voice;
   if (speech_rate > 0) impl_->opts.speech_rate = speech_rate;
 }

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "audio/pcm.h"
 #include "core/executor.h"
 #include "session/events.h"
@@ -54,6 +56,7 @@ struct SessionOptions {
   int idle_timeout_s = 0;    // end the session after this long without caller speech or text
                              // while the agent is silent; 0 = never
   bool speak_greeting = true;
+  int dtmf_timeout_ms = 3000;  // keys pressed end as one turn after this pause (or at '#')
 };
 
 struct SessionDeps {
@@ -87,6 +90,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void ClearInput();
   // A typed caller turn. It goes through the same response pipeline as speech.
   void AddUserText(const std::string& text);
+  // A key the caller pressed (0-9, *, #, A-D). Keys collect into one caller turn that ends at '#'
+  // or after options().dtmf_timeout_ms without a key; a key interrupts the agent at once.
+  void PushDtmf(char key);
+  // Tools the Realtime client runs itself (session.update "tools", OpenAI function shape).
+  void SetClientTools(std::vector<nlohmann::json> tools);
+  // The output of a client-run tool call (Realtime function_call_output item). False if no call
+  // with that id is waiting for one.
+  bool AddToolOutput(const std::string& call_id, const std::string& output);
   // Starts a response now (or right after the current one). `instructions` are per-response.
   void CreateResponse(const std::string& instructions = "");
   // Cancels the response in progress, if any (reason "client_cancelled").

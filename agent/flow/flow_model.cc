@@ -1,12 +1,16 @@
 #include "agent/flow/flow_model.h"
 
+#include <cctype>
+#include <ctime>
+
 #include "agent/flow/grammar.h"
 #include "agent/flow/slots.h"
+#include "core/ids.h"
 
 namespace artagent::agent {
 namespace {
 
-class PostedStream : public session::ResponseStream {
+class PostedStream : public ModelStream {
  public:
   PostedStream() : cancelled_(std::make_shared<bool>(false)) {}
   ~PostedStream() override { *cancelled_ = true; }
@@ -17,106 +21,230 @@ class PostedStream : public session::ResponseStream {
   std::shared_ptr<bool> cancelled_;
 };
 
-std::string Join(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  return a + " " + b;
+void Say(FlowModel::Step* step, const std::string& text) {
+  if (text.empty()) return;
+  if (!step->text.empty() && step->text.back() != ' ') step->text += ' ';
+  step->text += text;
 }
-
 }  // namespace
 
-FlowModel::FlowModel(const AgentConfig* agent, core::Executor* executor)
-    : agent_(agent), executor_(executor) {}
+FlowModel::FlowModel(const ScenarioConfig* scenario, const AgentConfig* agent, Memory* memory,
+                     std::shared_ptr<core::Executor> executor)
+    : scenario_(scenario), agent_(agent), memory_(memory), executor_(std::move(executor)) {}
 
-std::string FlowModel::Render(const std::string& templ) const {
-  // {{name}} -> slot value; {{name|digits}} -> the value spelled digit by digit.
-  std::string out;
-  size_t i = 0;
-  while (i < templ.size()) {
-    size_t open = templ.find("{{", i);
-    if (open == std::string::npos) {
-      out += templ.substr(i);
-      break;
+CalendarDate FlowModel::Today() const {
+  if (today_) return *today_;
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  return {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+}
+
+std::string FlowModel::ExpectedGrammar() const {
+  if (!agent_->grammar_recognition || awaiting_result_) return "";
+  const FlowNode* node = agent_->flow.Find(node_);
+  if (!node) return "";
+  if (pending_) return NodeGrammar(FlowNode{.id = node->id, .slot = FlowSlot{"confirm", {"yes_no"}}});
+  return NodeGrammar(*node);
+}
+
+ToolCall FlowModel::Call(const std::string& name, nlohmann::json args) {
+  return ToolCall{core::NewId("call"), name, args.dump()};
+}
+
+// Arguments: a value that is exactly one placeholder keeps its JSON type (booleans, numbers);
+// anything else is rendered as text.
+static nlohmann::json RenderArgs(const std::map<std::string, std::string>& args,
+                                 const Memory& memory) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, templ] : args) {
+    const bool single = templ.rfind("{{", 0) == 0 && templ.find("}}") == templ.size() - 2 &&
+                        templ.find('|') == std::string::npos &&
+                        templ.find("{{", 2) == std::string::npos;
+    if (single) {
+      std::string path = templ.substr(2, templ.size() - 4);
+      while (!path.empty() && path.front() == ' ') path.erase(path.begin());
+      while (!path.empty() && path.back() == ' ') path.pop_back();
+      if (const nlohmann::json* v = memory.Find(path)) {
+        out[key] = *v;
+        continue;
+      }
     }
-    size_t close = templ.find("}}", open + 2);
-    if (close == std::string::npos) {
-      out += templ.substr(i);
-      break;
-    }
-    out += templ.substr(i, open - i);
-    std::string expr = templ.substr(open + 2, close - open - 2);
-    std::string filter;
-    if (auto bar = expr.find('|'); bar != std::string::npos) {
-      filter = expr.substr(bar + 1);
-      expr = expr.substr(0, bar);
-    }
-    auto trim = [](std::string s) {
-      while (!s.empty() && s.front() == ' ') s.erase(s.begin());
-      while (!s.empty() && s.back() == ' ') s.pop_back();
-      return s;
-    };
-    expr = trim(expr);
-    filter = trim(filter);
-    auto it = slots_.find(expr);
-    std::string value = it == slots_.end() ? "" : it->second;
-    out += filter == "digits" ? SpellDigits(value) : value;
-    i = close + 2;
+    out[key] = memory.Render(templ);
   }
   return out;
 }
 
-std::string FlowModel::Enter(const std::string& node_id) {
-  node_ = node_id;
-  no_match_count_ = 0;
-  const FlowNode* node = agent_->flow.Find(node_id);
-  return node ? Render(node->prompt) : "";
-}
-
-std::string FlowModel::ExpectedGrammar() const {
-  if (!agent_->grammar_recognition) return "";
-  const FlowNode* node = agent_->flow.Find(node_);
-  return node ? NodeGrammar(*node) : "";
-}
-
-std::string FlowModel::Greet() {
-  return Join(Render(agent_->greeting), Enter(agent_->flow.start));
-}
-
-std::string FlowModel::Advance(const std::string& caller_text) {
-  const FlowNode* node = agent_->flow.Find(node_);
-  if (!node) return Greet();
-  if (node->end) {
-    // The dialogue was complete; a new request starts it over.
-    return Enter(agent_->flow.start);
-  }
-  const auto words = Words(caller_text);
-  if (node->slot) {
-    const FlowSlot& slot = *node->slot;
-    std::optional<std::string> value;
-    if (slot.type == "digits") {
-      value = ParseDigits(caller_text);
-      if (value && (static_cast<int>(value->size()) < slot.min_length ||
-                    static_cast<int>(value->size()) > slot.max_length)) {
-        value.reset();
+void FlowModel::Enter(const std::string& node_id, Step* step) {
+  std::string id = node_id;
+  // Pass-through nodes chain; a bound stops a cycle of them from spinning forever.
+  for (int hops = 0; hops < 32 && !id.empty(); ++hops) {
+    const FlowNode* node = agent_->flow.Find(id);
+    if (!node) return;
+    node_ = id;
+    retries_ = 0;
+    pending_.reset();
+    awaiting_result_ = false;
+    Say(step, memory_->Render(node->prompt));
+    if (!node->tool.empty()) {
+      step->call = Call(node->tool, RenderArgs(node->args, *memory_));
+      awaiting_result_ = true;
+      return;
+    }
+    if (!node->handoff.empty()) {
+      std::string tool = "handoff_" + node->handoff;
+      for (const auto* e : EdgesFrom(*scenario_, agent_->name)) {
+        if (e->to == node->handoff) tool = e->tool;
       }
-    } else if (slot.type == "yes_no") {
-      if (auto yn = ParseYesNo(caller_text)) value = *yn ? "yes" : "no";
-    } else if (!words.empty()) {
-      value = caller_text;
+      step->call = Call(tool, {{"reason", memory_->Render(node->handoff_reason)}});
+      return;
     }
-    if (value) {
-      slots_[slot.name] = *value;
-      return node->next.empty() ? "" : Enter(node->next);
+    if (node->end_call) {
+      step->call = Call(kEndCallTool, {{"reason", "the conversation is complete"}});
+      return;
     }
-  } else if (!node->answers.empty()) {
+    if (!node->transfer.empty()) {
+      step->call = Call(kTransferTool, {{"destination", memory_->Render(node->transfer)},
+                                        {"reason", memory_->Render(node->handoff_reason)}});
+      return;
+    }
+    if (node->slot || !node->answers.empty() || node->end) return;
+    id = node->next;
+  }
+}
+
+void FlowModel::Apply(const SlotAssignments& set, const nlohmann::json* result) {
+  for (const auto& [name, templ] : set) {
+    // "{{result.first_name}}" keeps the output's JSON type; other templates become text.
+    nlohmann::json value;
+    const std::string inner = templ.size() > 4 ? templ.substr(2, templ.size() - 4) : "";
+    if (result && inner == "result") {
+      value = *result;
+    } else if (result && templ.rfind("{{result.", 0) == 0 && templ.find("}}") == templ.size() - 2 &&
+        inner.find('|') == std::string::npos) {
+      nlohmann::json::json_pointer ptr("/" + [&] {
+        std::string p = inner.substr(7);
+        for (auto& c : p) c = c == '.' ? '/' : c;
+        return p;
+      }());
+      value = result->contains(ptr) ? result->at(ptr) : nlohmann::json(memory_->Render(templ, result));
+    } else {
+      value = memory_->Render(templ, result);
+    }
+    memory_->Set(name, value.is_string() ? "text" : "json", value, agent_->name);
+  }
+}
+
+FlowModel::Step FlowModel::Start() {
+  Step step;
+  Enter(agent_->flow.start, &step);
+  return step;
+}
+
+void FlowModel::Retry(const FlowNode& node, const std::string& problem, bool no_input,
+                      Step* step) {
+  ++retries_;
+  if (!node.on_max_retries.empty() && retries_ > node.max_retries) {
+    Enter(node.on_max_retries, step);
+    return;
+  }
+  if (pending_) {
+    Say(step, "Please say yes or no.");
+    Say(step, memory_->Render(node.confirm));
+    return;
+  }
+  if (no_input) {
+    if (!node.no_input.empty()) {
+      Say(step, memory_->Render(node.no_input));
+    } else {
+      Say(step, "Are you still there?");
+      Say(step, memory_->Render(node.prompt));
+    }
+    return;
+  }
+  if (!node.no_match.empty()) {
+    Say(step, memory_->Render(node.no_match));
+    return;
+  }
+  std::string sorry = "Sorry, I didn't catch that.";
+  if (!problem.empty()) {
+    sorry = "Sorry, " + problem;
+    // "Sorry, please answer ..." but "Sorry, I heard ..."
+    if (sorry.size() > 8 && sorry[8] != 'I' && std::isupper(static_cast<unsigned char>(sorry[8]))) {
+      sorry[8] = static_cast<char>(std::tolower(static_cast<unsigned char>(sorry[8])));
+    }
+  }
+  Say(step, sorry);
+  Say(step, memory_->Render(node.prompt));
+}
+
+void FlowModel::Accept(const FlowNode& node, const SlotValue& value, Step* step) {
+  memory_->Set(node.slot->name, node.slot->spec.type, value.value, agent_->name, value.spoken);
+  pending_.reset();
+  if (!node.next.empty()) Enter(node.next, step);
+}
+
+FlowModel::Step FlowModel::Hear(const std::string& caller_text, bool dtmf) {
+  Step step;
+  const FlowNode* node = agent_->flow.Find(node_);
+  if (!node) return Start();
+  if (awaiting_result_ || node->end) {
+    // The node's call was cut off by the caller (or the dialogue was complete): start it over.
+    Enter(node->end ? agent_->flow.start : node_, &step);
+    return step;
+  }
+  if (pending_) {
+    auto yes = ParseYesNo(caller_text);
+    if (dtmf) yes = caller_text == "1" ? std::optional(true) : caller_text == "2" ? std::optional(false) : std::nullopt;
+    if (yes && *yes) {
+      SlotValue v = *pending_;
+      Accept(*node, v, &step);
+    } else if (yes && !*yes) {
+      pending_.reset();
+      Say(&step, "Let's try that again.");
+      Say(&step, memory_->Render(node->prompt));
+    } else {
+      Retry(*node, "", false, &step);
+    }
+    return step;
+  }
+  if (node->slot) {
+    std::string answer = caller_text;
+    if (dtmf && node->slot->spec.type == "yes_no") {
+      // On the keypad, 1 is yes and 2 is no.
+      answer = caller_text == "1" ? "yes" : caller_text == "2" ? "no" : caller_text;
+    }
+    SlotParse parsed = ParseSlot(node->slot->spec, answer, Today());
+    if (!parsed.value) {
+      Retry(*node, parsed.problem, false, &step);
+      return step;
+    }
+    if (!node->confirm.empty()) {
+      pending_ = *parsed.value;
+      // The confirmation reads the value back: make it visible to the template first.
+      Memory preview = *memory_;
+      preview.Set(node->slot->name, node->slot->spec.type, parsed.value->value, agent_->name,
+                  parsed.value->spoken);
+      Say(&step, preview.Render(node->confirm));
+      return step;
+    }
+    Accept(*node, *parsed.value, &step);
+    return step;
+  }
+  if (!node->answers.empty()) {
+    const auto words = Words(caller_text);
     const FlowAnswer* best = nullptr;
     int best_hits = 0;
     for (const auto& a : node->answers) {
-      int hits = CountKeywordHits(words, a.keywords);
-      if (a.name == "yes" || a.name == "no") {
-        // yes/no answers also understand the usual ways of saying them.
-        auto yn = ParseYesNo(caller_text);
-        if (yn && *yn == (a.name == "yes")) hits += 1;
+      int hits = 0;
+      if (dtmf) {
+        hits = !a.dtmf.empty() && a.dtmf == caller_text ? 100 : 0;
+      } else {
+        hits = CountKeywordHits(words, a.keywords);
+        if (a.name == "yes" || a.name == "no") {
+          auto yn = ParseYesNo(caller_text);
+          if (yn && *yn == (a.name == "yes")) hits += 1;
+        }
       }
       if (hits > best_hits) {
         best = &a;
@@ -124,41 +252,79 @@ std::string FlowModel::Advance(const std::string& caller_text) {
       }
     }
     if (best) {
-      std::string say = Render(best->say);
-      return Join(say, best->next.empty() ? "" : Enter(best->next));
+      Apply(best->set, nullptr);
+      Say(&step, memory_->Render(best->say));
+      if (!best->next.empty()) Enter(best->next, &step);
+      return step;
     }
-  } else if (!node->next.empty()) {
-    return Enter(node->next);
+    Retry(*node, "", false, &step);
+    return step;
   }
-  ++no_match_count_;
-  std::string reprompt = node->no_match.empty()
-                             ? "Sorry, I didn't catch that. " + Render(node->prompt)
-                             : Render(node->no_match);
-  return reprompt;
+  if (!node->next.empty()) {
+    Enter(node->next, &step);
+    return step;
+  }
+  Retry(*node, "", false, &step);
+  return step;
 }
 
-std::unique_ptr<session::ResponseStream> FlowModel::Respond(
-    const session::ResponseRequest& request, session::ResponseCallbacks callbacks) {
-  std::string text;
-  if (request.greeting) {
-    text = Greet();
+FlowModel::Step FlowModel::NoInput() {
+  Step step;
+  const FlowNode* node = agent_->flow.Find(node_);
+  if (!node || awaiting_result_ || node->end) return step;
+  if (!node->slot && node->answers.empty()) return step;
+  Retry(*node, "", true, &step);
+  return step;
+}
+
+FlowModel::Step FlowModel::ToolResult(const std::string& output_json) {
+  Step step;
+  const FlowNode* node = agent_->flow.Find(node_);
+  if (!node || !awaiting_result_) return step;  // end_call / transfer / hand-off: nothing to add
+  awaiting_result_ = false;
+  nlohmann::json result = nlohmann::json::parse(output_json, nullptr, false);
+  if (result.is_discarded()) result = nlohmann::json::object();
+  const bool ok = !(result.is_object() && result.contains("error"));
+  for (const auto& b : node->on_result) {
+    if (!EvalCondition(b.when, result, ok, *memory_)) continue;
+    Apply(b.set, &result);
+    Say(&step, memory_->Render(b.say, &result));
+    if (!b.next.empty()) Enter(b.next, &step);
+    return step;
+  }
+  if (ok && !node->next.empty()) {
+    Enter(node->next, &step);
+    return step;
+  }
+  // Nothing handles this outcome: recover out loud; the caller's next words retry the node.
+  Say(&step, "I'm sorry, I couldn't complete that just now.");
+  awaiting_result_ = true;
+  if (!node->on_max_retries.empty()) Enter(node->on_max_retries, &step);
+  return step;
+}
+
+std::unique_ptr<ModelStream> FlowModel::Stream(const ModelRequest& request,
+                                               ModelCallbacks callbacks) {
+  Step step;
+  const ChatMessage* last = request.messages.empty() ? nullptr : &request.messages.back();
+  if (request.greeting || node_.empty()) {
+    step = Start();
+  } else if (request.no_input) {
+    step = NoInput();
+  } else if (last && last->role == ChatMessage::Role::kTool) {
+    step = ToolResult(last->content);
+  } else if (last && last->role == ChatMessage::Role::kUser) {
+    step = Hear(last->content, last->dtmf);
   } else {
-    std::string last_user;
-    if (request.history) {
-      for (auto it = request.history->rbegin(); it != request.history->rend(); ++it) {
-        if (it->role == session::HistoryItem::Role::kUser) {
-          last_user = it->text;
-          break;
-        }
-      }
-    }
-    text = node_.empty() ? Greet() : Advance(last_user);
+    const FlowNode* node = agent_->flow.Find(node_);
+    if (node) Say(&step, memory_->Render(node->prompt));
   }
   auto stream = std::make_unique<PostedStream>();
   auto cancelled = stream->cancelled();
-  auto cb = std::make_shared<session::ResponseCallbacks>(std::move(callbacks));
+  auto cb = std::make_shared<ModelCallbacks>(std::move(callbacks));
   // Word by word, like a model's token stream; each word is its own post so that a cancel between
   // them takes effect at once.
+  const std::string& text = step.text;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t next = text.find(' ', pos + 1);
@@ -166,11 +332,17 @@ std::unique_ptr<session::ResponseStream> FlowModel::Respond(
     std::string delta = text.substr(pos, next - pos);
     pos = next;
     executor_->Post([cancelled, cb, delta] {
-      if (!*cancelled) cb->on_text(delta);
+      if (!*cancelled && cb->on_text) cb->on_text(delta);
     });
   }
-  executor_->Post([cancelled, cb] {
-    if (!*cancelled) cb->on_done(core::OkStatus());
+  ModelResult result;
+  result.finish_reason = step.call ? "tool_calls" : "stop";
+  result.first_token_ms = 0;
+  std::optional<ToolCall> call = step.call;
+  executor_->Post([cancelled, cb, call, result] {
+    if (*cancelled) return;
+    if (call && cb->on_tool_call) cb->on_tool_call(*call);
+    if (!*cancelled && cb->on_done) cb->on_done(core::OkStatus(), result);
   });
   return stream;
 }

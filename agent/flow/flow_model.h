@@ -1,47 +1,69 @@
 #pragma once
 // FlowModel: the embedded, deterministic dialogue model. It walks an agent's `flow` (nodes with a
-// prompt, expected answers or a typed slot, and transitions) and answers through the same stream
-// of text deltas an LLM produces, so everything above it — chunking, TTS, barge-in, history — is
-// shared with the cloud models.
+// prompt, expected answers or a typed slot, tool calls, hand-offs and transitions) and answers
+// through the same stream of text deltas and tool calls an LLM produces, so everything above it —
+// the tool loop, hand-offs, memory, chunking, TTS, barge-in — is shared with the cloud models.
+//
+// What it reacts to is the tail of the request: a greeting request enters the start node; a user
+// message is the caller's answer to the current node (DTMF answers digit slots and menus); a tool
+// message is the result of the call the current node made; a no-input request re-prompts.
+// One FlowModel per agent per session (it keeps the dialogue state); used on the session strand.
 
-#include <map>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/agent_config.h"
+#include "agent/memory.h"
+#include "agent/model.h"
 #include "core/executor.h"
-#include "session/responder.h"
 
 namespace artagent::agent {
 
-class FlowModel : public session::Responder {
+class FlowModel : public Model {
  public:
-  // `agent` must outlive the model. Callbacks are posted on `executor` (the session's).
-  FlowModel(const AgentConfig* agent, core::Executor* executor);
+  // `scenario`, `agent` and `memory` must outlive the model. Callbacks are posted on `executor`.
+  FlowModel(const ScenarioConfig* scenario, const AgentConfig* agent, Memory* memory,
+            std::shared_ptr<core::Executor> executor);
 
-  std::string agent_name() const override { return agent_->name; }
-  std::unique_ptr<session::ResponseStream> Respond(const session::ResponseRequest& request,
-                                                   session::ResponseCallbacks callbacks) override;
+  std::string name() const override { return "flow"; }
+  std::unique_ptr<ModelStream> Stream(const ModelRequest& request,
+                                      ModelCallbacks callbacks) override;
+
   // The current node's grammar when the agent enables grammar recognition (speech.grammar).
-  std::string ExpectedGrammar() const override;
-
-  // Dialogue state, for tests and the session API.
+  std::string ExpectedGrammar() const;
   const std::string& current_node() const { return node_; }
-  const std::map<std::string, std::string>& slots() const { return slots_; }
 
-  // The reply to a caller utterance (advances the dialogue). Exposed for tests.
-  std::string Advance(const std::string& caller_text);
-  std::string Greet();
+  // One step of the dialogue: what to say, and the call to make after saying it.
+  struct Step {
+    std::string text;
+    std::optional<ToolCall> call;
+  };
+  Step Start();
+  Step Hear(const std::string& caller_text, bool dtmf);
+  Step NoInput();
+  Step ToolResult(const std::string& output_json);
+  // Today's date for relative dates ("yesterday"); the system's local date unless set (tests).
+  void SetToday(CalendarDate today) { today_ = today; }
 
  private:
-  std::string Enter(const std::string& node_id);
-  std::string Render(const std::string& templ) const;
+  void Enter(const std::string& node_id, Step* step);
+  void Retry(const FlowNode& node, const std::string& problem, bool no_input, Step* step);
+  void Accept(const FlowNode& node, const SlotValue& value, Step* step);
+  void Apply(const SlotAssignments& set, const nlohmann::json* result);
+  ToolCall Call(const std::string& name, nlohmann::json args);
+  CalendarDate Today() const;
 
+  const ScenarioConfig* scenario_;
   const AgentConfig* agent_;
-  core::Executor* executor_;
+  Memory* memory_;
+  std::shared_ptr<core::Executor> executor_;
   std::string node_;
-  std::map<std::string, std::string> slots_;
-  int no_match_count_ = 0;
+  int retries_ = 0;
+  std::optional<SlotValue> pending_;  // filled, waiting for the caller's confirmation
+  bool awaiting_result_ = false;      // the node's tool call is out
+  std::optional<CalendarDate> today_;
 };
 
 }  // namespace artagent::agent

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "agent/flow/slot_types.h"
 #include "agent/flow/slots.h"
 
 namespace artagent::agent {
@@ -62,15 +63,15 @@ std::string Wrap(const std::string& name, const std::string& answer_rule,
 
 std::string NodeGrammar(const FlowNode& node) {
   if (node.slot) {
-    if (node.slot->type == "digits") {
+    if (node.slot->spec.type == "digits") {
       std::set<std::string> digits(std::begin(kDigitWords), std::end(kDigitWords));
       return Wrap("digits", "(" + Alternatives(digits) + ")+", kDigitCarrierWords);
     }
-    if (node.slot->type == "yes_no") {
+    if (node.slot->spec.type == "yes_no") {
       std::set<std::string> yn(std::begin(kYesNoWords), std::end(kYesNoWords));
       return Wrap("yes_no", "(" + Alternatives(yn) + ")+", kYesNoCarrierWords);
     }
-    return "";  // free text
+    return SlotGrammar(node.slot->spec);  // "" for open types (name, e-mail, free text)
   }
   if (node.answers.empty()) return "";
   std::set<std::string> phrases;

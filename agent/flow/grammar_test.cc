@@ -22,14 +22,14 @@ TEST(GrammarTest, KeywordAnswersInsideCarrierPhrases) {
 
 TEST(GrammarTest, SlotsAndOpenNodes) {
   FlowNode digits;
-  digits.slot = FlowSlot{"policy_number", "digits", 4, 10};
+  digits.slot = FlowSlot{"policy_number", SlotSpec{"digits", 4, 10}};
   EXPECT_TRUE(Has(NodeGrammar(digits), "(double | eight | five | four | nine | oh | one"));
   FlowNode yes_no;
   yes_no.answers = {{"yes", {"yes"}, "", "a"}, {"no", {"no"}, "", "b"}};
   EXPECT_TRUE(Has(NodeGrammar(yes_no), "correct"));
   EXPECT_FALSE(Has(NodeGrammar(digits), " to |")) << "digit homophones are not carrier words";
   FlowNode text;
-  text.slot = FlowSlot{"reason", "text", 1, 100};
+  text.slot = FlowSlot{"reason", SlotSpec{"text", 1, 100}};
   EXPECT_EQ(NodeGrammar(text), "");
   FlowNode pass;
   pass.next = "x";
