@@ -18,7 +18,7 @@
 namespace artagent::net {
 
 struct CircuitBreakerOptions {
-  int failure_threshold = 5;                             // consecutive failures that open it (>= 1)
+  int failure_threshold = 5;  // consecutive failures that open it (>= 1)
   core::Duration open_duration = std::chrono::seconds(30);  // cool-down before a trial call
 };
 

@@ -1,8 +1,8 @@
 #include "net/http_client.h"
 
 #include <algorithm>
-#include <atomic>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <exception>
 #include <optional>
@@ -53,7 +53,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 struct ParsedUrl {
   bool tls = false;
-  std::string host;         // without brackets
+  std::string host;  // without brackets
   std::string port;
   std::string target;       // "/path?query"
   std::string host_header;  // "host[:port]" as sent
@@ -78,8 +78,7 @@ core::Result<ParsedUrl> ParseUrl(std::string_view url) {
   std::string_view authority = rest.substr(0, path_start);
   std::string_view target = path_start == std::string_view::npos ? "" : rest.substr(path_start);
   if (authority.find('@') != std::string_view::npos) {
-    return core::InvalidArgumentError("URLs with user info are not supported: " +
-                                      std::string(url));
+    return core::InvalidArgumentError("URLs with user info are not supported: " + std::string(url));
   }
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {
@@ -102,9 +101,10 @@ core::Result<ParsedUrl> ParseUrl(std::string_view url) {
   }
   if (out.host.empty()) return core::InvalidArgumentError("URL without host: " + std::string(url));
   if (!port.empty()) {
-    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c));
-        }) || std::stoi(std::string(port)) > 65535) {
+    if (port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+        std::stoi(std::string(port)) > 65535) {
       return core::InvalidArgumentError("invalid port in URL: " + std::string(url));
     }
     out.port = std::string(port);
@@ -193,15 +193,15 @@ class CallState : public std::enable_shared_from_this<CallState> {
         co_await resolver_.async_resolve(url_.host, url_.port, kAwaitTuple);
     if (finished_) co_return;
     if (resolve_ec) {
-      co_return Finish(core::UnavailableError("resolving " + url_.host + ": " +
-                                              resolve_ec.message()));
+      co_return Finish(
+          core::UnavailableError("resolving " + url_.host + ": " + resolve_ec.message()));
     }
     auto [connect_ec, endpoint] =
         co_await asio::async_connect(stream_.socket(), endpoints, kAwaitTuple);
     if (finished_) co_return;
     if (connect_ec) {
-      co_return Finish(core::UnavailableError("connecting to " + where + ": " +
-                                              connect_ec.message()));
+      co_return Finish(
+          core::UnavailableError("connecting to " + where + ": " + connect_ec.message()));
     }
     stream_.socket().set_option(tcp::no_delay(true), connect_ec);
 
@@ -221,8 +221,8 @@ class CallState : public std::enable_shared_from_this<CallState> {
     auto [hs_ec] = co_await tls_->async_handshake(ssl::stream_base::client, kAwaitTuple);
     if (finished_) co_return;
     if (hs_ec) {
-      co_return Finish(core::UnavailableError("TLS handshake with " + where + ": " +
-                                              hs_ec.message()));
+      co_return Finish(
+          core::UnavailableError("TLS handshake with " + where + ": " + hs_ec.message()));
     }
     co_await Transfer(*tls_);
   }
@@ -265,8 +265,8 @@ class CallState : public std::enable_shared_from_this<CallState> {
     parser.header_limit(kHeaderLimit);
     parser.body_limit(options_.max_response_bytes);
     if (verb == http::verb::head) parser.skip(true);
-    auto [head_ec, head_bytes] = co_await http::async_read_header(stream, buffer_, parser,
-                                                                   kAwaitTuple);
+    auto [head_ec, head_bytes] =
+        co_await http::async_read_header(stream, buffer_, parser, kAwaitTuple);
     if (finished_) co_return;
     if (head_ec) co_return Finish(MapError(head_ec, "reading the response head"));
 
@@ -327,8 +327,7 @@ class CallState : public std::enable_shared_from_this<CallState> {
   void Arm(std::chrono::milliseconds timeout, const char* phase) {
     const auto now = std::chrono::steady_clock::now();
     auto deadline = now + timeout;
-    std::string what = std::string(phase) + " timeout (" + std::to_string(timeout.count()) +
-                       " ms)";
+    std::string what = std::string(phase) + " timeout (" + std::to_string(timeout.count()) + " ms)";
     if (deadline >= total_deadline_) {
       deadline = total_deadline_;
       what = "total timeout (" + std::to_string(request_.total_timeout.count()) + " ms)";
@@ -417,8 +416,8 @@ class ClientImpl final : public HttpClient {
     if (!options_.ca_file.empty()) {
       tls_context_.load_verify_file(options_.ca_file, ec);
       if (ec) {
-        tls_error_ = core::FailedPreconditionError("TLS: cannot load CA file " +
-                                                   options_.ca_file + ": " + ec.message());
+        tls_error_ = core::FailedPreconditionError("TLS: cannot load CA file " + options_.ca_file +
+                                                   ": " + ec.message());
       }
     }
     const int threads = std::max(options_.io_threads, 1);
@@ -435,9 +434,9 @@ class ClientImpl final : public HttpClient {
 
   std::unique_ptr<HttpCall> Send(HttpRequestSpec request, HttpCallbacks callbacks,
                                  std::shared_ptr<core::Executor> executor) override {
-    auto state = std::make_shared<CallState>(io_, &tls_context_, tls_error_, options_,
-                                             std::move(request), std::move(callbacks),
-                                             std::move(executor));
+    auto state =
+        std::make_shared<CallState>(io_, &tls_context_, tls_error_, options_, std::move(request),
+                                    std::move(callbacks), std::move(executor));
     auto handle = std::make_unique<CallHandle>(state);
     state->Start();
     return handle;

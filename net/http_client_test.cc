@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <gtest/gtest.h>
 
 #include "net/testing/scripted_server.h"
 #include "net/testing/serial_executor.h"
@@ -224,7 +224,8 @@ TEST_F(HttpClientTest, TotalTimeoutEvenWhenBytesKeepComing) {
 }
 
 TEST_F(HttpClientTest, BodyCutShortIsUnavailable) {
-  server_->Enqueue(ScriptedResponse(200).Header("Content-Length", "100").Write("only ten..").Close());
+  server_->Enqueue(
+      ScriptedResponse(200).Header("Content-Length", "100").Write("only ten..").Close());
   core::Status st = Run(Get("/"));
   EXPECT_EQ(st.code(), core::StatusCode::kUnavailable) << st.ToString();
   EXPECT_EQ(rec_.Body(), "only ten..");
@@ -250,8 +251,8 @@ TEST_F(HttpClientTest, TooLargeChunkedBodyIsResourceExhausted) {
   HttpClientOptions options;
   options.max_response_bytes = 100;
   client(options);
-  server_->Enqueue(ScriptedResponse(200).Chunked().Write(std::string(60, 'a')).Write(
-      std::string(60, 'b')));
+  server_->Enqueue(
+      ScriptedResponse(200).Chunked().Write(std::string(60, 'a')).Write(std::string(60, 'b')));
   core::Status st = Run(Get("/"));
   EXPECT_EQ(st.code(), core::StatusCode::kResourceExhausted) << st.ToString();
   EXPECT_LE(rec_.Body().size(), 100u);
@@ -294,16 +295,22 @@ TEST_F(HttpClientTest, DestroyingTheCallCancelsIt) {
 }
 
 TEST_F(HttpClientTest, FetchBuffersTheWholeResponse) {
-  server_->Enqueue(ScriptedResponse(404).Header("Content-Type", "text/plain").Chunked().Write(
-      "not ").Write("here"));
+  server_->Enqueue(ScriptedResponse(404)
+                       .Header("Content-Type", "text/plain")
+                       .Chunked()
+                       .Write("not ")
+                       .Write("here"));
   std::mutex mu;
   std::condition_variable cv;
   std::optional<core::Result<HttpResponse>> result;
-  call_ = client().Fetch(Get("/missing"), [&](core::Result<HttpResponse> r) {
-    std::lock_guard<std::mutex> lock(mu);
-    result.emplace(std::move(r));
-    cv.notify_all();
-  }, ex_);
+  call_ = client().Fetch(
+      Get("/missing"),
+      [&](core::Result<HttpResponse> r) {
+        std::lock_guard<std::mutex> lock(mu);
+        result.emplace(std::move(r));
+        cv.notify_all();
+      },
+      ex_);
   std::unique_lock<std::mutex> lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, kWait, [&] { return result.has_value(); }));
   ASSERT_TRUE(result->ok());

@@ -16,7 +16,7 @@ namespace artagent::net {
 struct BackoffPolicy {
   core::Duration initial = std::chrono::milliseconds(250);  // delay before the first retry
   core::Duration max = std::chrono::seconds(10);            // cap on any delay
-  double multiplier = 2.0;                                   // growth per attempt (>= 1)
+  double multiplier = 2.0;                                  // growth per attempt (>= 1)
   // Fraction of the delay drawn at random, in [0, 1]: the delay is uniform in
   // [base * (1 - jitter), base]. 0 = no jitter, 1 = "full jitter".
   double jitter = 0.2;

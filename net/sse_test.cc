@@ -12,9 +12,9 @@ std::vector<SseEvent> ParseInPieces(const std::string& stream, size_t piece) {
   SseParser parser;
   std::vector<SseEvent> events;
   for (size_t i = 0; i < stream.size(); i += piece) {
-    EXPECT_TRUE(parser.Push(stream.substr(i, piece), [&](SseEvent e) {
-      events.push_back(std::move(e));
-    }).ok());
+    EXPECT_TRUE(
+        parser.Push(stream.substr(i, piece), [&](SseEvent e) { events.push_back(std::move(e)); })
+            .ok());
   }
   return events;
 }
@@ -68,10 +68,10 @@ TEST(SseParserTest, CrLfSplitAcrossPushesIsOneLineEnd) {
 
 TEST(SseParserTest, FieldRulesFromTheSpec) {
   auto events = ParseInPieces(
-      "\xEF\xBB\xBF"           // BOM
-      "data\n\n"               // a field without colon: empty data, still dispatched
-      "event: ignored\n\n"     // no data: not dispatched, the type is reset
-      "data:  two spaces\n"    // only one space is removed
+      "\xEF\xBB\xBF"         // BOM
+      "data\n\n"             // a field without colon: empty data, still dispatched
+      "event: ignored\n\n"   // no data: not dispatched, the type is reset
+      "data:  two spaces\n"  // only one space is removed
       "unknown: x\n"
       "retry: 1500\n\n",
       3);

@@ -72,8 +72,8 @@ core::Result<CertificatePem> MakeCertificate(const std::string& common_name,
   if (ok) {
     X509_NAME* name = X509_get_subject_name(cert);
     ok = X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                    reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                                    -1, -1, 0) == 1 &&
+                                    reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                                    -1, 0) == 1 &&
          X509_set_issuer_name(cert, name) == 1;
   }
   if (ok) {
@@ -101,8 +101,8 @@ core::Result<CertificatePem> MakeCertificate(const std::string& common_name,
 
 std::string BuildHead(const ScriptedResponse& response) {
   std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
-                     std::string(http::obsolete_reason(http::int_to_status(
-                         static_cast<unsigned>(response.status)))) +
+                     std::string(http::obsolete_reason(
+                         http::int_to_status(static_cast<unsigned>(response.status)))) +
                      "\r\n";
   bool has_length = false;
   for (const auto& [name, value] : response.headers) {
@@ -279,9 +279,8 @@ core::Result<std::unique_ptr<ScriptedServer>> ScriptedServer::Start(ScriptedServ
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   if (options.tls) {
-    const std::string san = options.tls_host_name.empty()
-                                ? "DNS:localhost,IP:127.0.0.1"
-                                : "DNS:" + options.tls_host_name;
+    const std::string san = options.tls_host_name.empty() ? "DNS:localhost,IP:127.0.0.1"
+                                                          : "DNS:" + options.tls_host_name;
     const std::string cn = options.tls_host_name.empty() ? "localhost" : options.tls_host_name;
     ARTAGENT_ASSIGN_OR_RETURN(CertificatePem pem, MakeCertificate(cn, san));
     impl->tls.emplace(ssl::context::tls_server);

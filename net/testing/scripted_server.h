@@ -30,7 +30,7 @@ namespace artagent::net::testing {
 struct ScriptedStep {
   enum class Kind { kWrite, kWait, kHang, kClose };
   Kind kind = Kind::kWrite;
-  std::string bytes;                 // kWrite: body bytes (one chunk when chunked)
+  std::string bytes;                  // kWrite: body bytes (one chunk when chunked)
   std::chrono::milliseconds wait{0};  // kWait
 };
 

@@ -42,8 +42,10 @@ struct UrlParts {
 core::Result<UrlParts> SplitUrl(const std::string& url) {
   const std::string lower = Lower(url);
   if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0) {
-    return core::InvalidArgumentError("openai model option base_url must start with http:// or "
-                                      "https:// (got '" + url + "')");
+    return core::InvalidArgumentError(
+        "openai model option base_url must start with http:// or "
+        "https:// (got '" +
+        url + "')");
   }
   UrlParts parts;
   const size_t host_start = url.find("://") + 3;
@@ -72,7 +74,7 @@ core::Result<UrlParts> SplitUrl(const std::string& url) {
 bool IsAzure(const UrlParts& parts) {
   return EndsWith(parts.host, ".openai.azure.com") ||
          EndsWith(parts.host, ".cognitiveservices.azure.com") ||
-         EndsWith(parts.host, ".services.ai.azure.com") || parts.path.find("/openai/") == 0 ||
+         EndsWith(parts.host, ".services.ai.azure.com") ||
          parts.path.find("/openai/") != std::string::npos;
 }
 
@@ -265,7 +267,6 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
     tool_calls_.clear();
     tool_calls_delivered_ = false;
     finish_reason_.clear();
-    done_seen_ = false;
     result_.usage = {};
     result_.finish_reason.clear();
     result_.first_token_ms = -1;
@@ -287,15 +288,14 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
 
   void OnEvent(const std::string& data) {
     if (data == "[DONE]") {
-      done_seen_ = true;
       Complete();
       return;
     }
     json chunk = json::parse(data, nullptr, false);
     if (chunk.is_discarded() || !chunk.is_object()) {
-      FailAttempt(core::UnavailableError("model stream: malformed JSON in a chunk: " +
-                                         data.substr(0, 200)),
-                  /*retryable=*/false, std::nullopt);
+      FailAttempt(
+          core::UnavailableError("model stream: malformed JSON in a chunk: " + data.substr(0, 200)),
+          /*retryable=*/false, std::nullopt);
       return;
     }
     if (auto error = chunk.find("error"); error != chunk.end() && !error->is_null()) {
@@ -406,14 +406,14 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
       return;
     }
     if (!status.ok() && error_body_.empty()) {
-      FailAttempt(status.WithContext("model endpoint returned HTTP " +
-                                     std::to_string(http_status_)),
-                  net::IsRetryableStatus(http_status_), std::nullopt);
+      FailAttempt(
+          status.WithContext("model endpoint returned HTTP " + std::to_string(http_status_)),
+          net::IsRetryableStatus(http_status_), std::nullopt);
       return;
     }
-    core::Status error(CodeForHttpStatus(http_status_),
-                       "model endpoint returned HTTP " + std::to_string(http_status_) + ": " +
-                           ErrorMessageFromBody(error_body_));
+    core::Status error(CodeForHttpStatus(http_status_), "model endpoint returned HTTP " +
+                                                            std::to_string(http_status_) + ": " +
+                                                            ErrorMessageFromBody(error_body_));
     if (net::IsRetryableStatus(http_status_)) {
       FailAttempt(std::move(error), /*retryable=*/true,
                   net::RetryAfterFromHeaders(response_headers_, std::chrono::system_clock::now()));
@@ -423,8 +423,7 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
     Finish(std::move(error));
   }
 
-  void FailAttempt(core::Status status, bool retryable,
-                   std::optional<core::Duration> retry_after) {
+  void FailAttempt(core::Status status, bool retryable, std::optional<core::Duration> retry_after) {
     if (call_) call_->Cancel();
     call_.reset();
     endpoint_->breaker->RecordFailure(Now());
@@ -445,18 +444,18 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
     core::LogDebug("openai", "{}: attempt {} failed ({}), retrying in {} ms", endpoint_->name,
                    result_.attempts, status.ToString(),
                    std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
-    retry_timer_ = endpoint_->executor->RunAfter(delay, [self = shared_from_this(),
-                                                         status = std::move(status)] {
-      if (self->Stopped()) return;
-      self->retry_timer_.reset();
-      if (!self->endpoint_->breaker->Allow(self->Now())) {
-        self->Finish(core::UnavailableError(std::string(kCircuitOpen) +
-                                            "; last error: " + status.message()));
-        return;
-      }
-      ++self->result_.attempts;
-      self->Authorize();
-    });
+    retry_timer_ = endpoint_->executor->RunAfter(
+        delay, [self = shared_from_this(), status = std::move(status)] {
+          if (self->Stopped()) return;
+          self->retry_timer_.reset();
+          if (!self->endpoint_->breaker->Allow(self->Now())) {
+            self->Finish(core::UnavailableError(std::string(kCircuitOpen) +
+                                                "; last error: " + status.message()));
+            return;
+          }
+          ++self->result_.attempts;
+          self->Authorize();
+        });
   }
 
   void Finish(core::Status status) {
@@ -493,7 +492,6 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
   std::map<int64_t, PartialToolCall> tool_calls_;
   bool tool_calls_delivered_ = false;
   std::string finish_reason_;
-  bool done_seen_ = false;
 };
 
 class OpenAiStream final : public ModelStream {

@@ -59,11 +59,11 @@ struct OpenAiModelOptions {
   std::string api_key;           // empty and no token_provider: no auth header (local servers)
   TokenProvider token_provider;  // when set: Authorization: Bearer {token}, api_key unused
 
-  std::optional<double> temperature;        // 0..2
-  std::optional<int> max_tokens;            // > 0
+  std::optional<double> temperature;            // 0..2
+  std::optional<int> max_tokens;                // > 0
   std::string max_tokens_field = "max_tokens";  // or "max_completion_tokens" (o-series models)
-  bool parallel_tool_calls = true;          // sent when tools are offered
-  bool include_usage = true;                // stream_options.include_usage
+  bool parallel_tool_calls = true;              // sent when tools are offered
+  bool include_usage = true;                    // stream_options.include_usage
   net::Headers extra_headers;
 
   // Per HTTP attempt. first_token: request sent -> response head; idle: between two body reads.

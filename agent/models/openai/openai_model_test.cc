@@ -14,11 +14,11 @@
 namespace artagent::agent {
 namespace {
 
-using nlohmann::json;
-using std::chrono::milliseconds;
 using net::testing::ScriptedResponse;
 using net::testing::ScriptedServer;
 using net::testing::SerialThreadExecutor;
+using nlohmann::json;
+using std::chrono::milliseconds;
 
 constexpr milliseconds kWait{10000};  // upper bound for a callback to come; never reached
 
@@ -27,25 +27,26 @@ std::string Sse(const std::string& json_text) { return "data: " + json_text + "\
 std::string TextChunk(const std::string& text) {
   return Sse(json({{"id", "chatcmpl-1"},
                    {"object", "chat.completion.chunk"},
-                   {"choices", {{{"index", 0}, {"delta", {{"content", text}}},
-                                 {"finish_reason", nullptr}}}}})
+                   {"choices",
+                    {{{"index", 0}, {"delta", {{"content", text}}}, {"finish_reason", nullptr}}}}})
                  .dump());
 }
 
 std::string FinishChunk(const std::string& reason) {
-  return Sse(json({{"id", "chatcmpl-1"},
-                   {"object", "chat.completion.chunk"},
-                   {"choices", {{{"index", 0}, {"delta", json::object()},
-                                 {"finish_reason", reason}}}}})
-                 .dump());
+  return Sse(
+      json({{"id", "chatcmpl-1"},
+            {"object", "chat.completion.chunk"},
+            {"choices", {{{"index", 0}, {"delta", json::object()}, {"finish_reason", reason}}}}})
+          .dump());
 }
 
 std::string UsageChunk(int prompt, int completion) {
   return Sse(json({{"id", "chatcmpl-1"},
                    {"choices", json::array()},
-                   {"usage", {{"prompt_tokens", prompt},
-                              {"completion_tokens", completion},
-                              {"total_tokens", prompt + completion}}}})
+                   {"usage",
+                    {{"prompt_tokens", prompt},
+                     {"completion_tokens", completion},
+                     {"total_tokens", prompt + completion}}}})
                  .dump());
 }
 
@@ -228,19 +229,23 @@ TEST_F(OpenAiModelTest, AssemblesAToolCallFromFragments) {
 std::string ToolFragment(int index, const json& fields) {
   json call = fields;
   call["index"] = index;
-  return Sse(json({{"choices", {{{"index", 0}, {"delta", {{"tool_calls", {call}}}},
-                                 {"finish_reason", nullptr}}}}})
-                 .dump());
+  return Sse(
+      json({{"choices",
+             {{{"index", 0}, {"delta", {{"tool_calls", {call}}}}, {"finish_reason", nullptr}}}}})
+          .dump());
 }
 
 TEST_F(OpenAiModelTest, ParallelToolCallsArriveCompleteInIndexOrder) {
   server_->Enqueue(
       SseResponse()
           .Write(TextChunk("Checking both."))
-          .Write(ToolFragment(1, {{"id", "call_2"}, {"type", "function"},
+          .Write(ToolFragment(1, {{"id", "call_2"},
+                                  {"type", "function"},
                                   {"function", {{"name", "get_claim"}, {"arguments", ""}}}}))
-          .Write(ToolFragment(0, {{"id", "call_1"}, {"type", "function"},
-                                  {"function", {{"name", "get_policy"}, {"arguments", "{\"id\""}}}}))
+          .Write(
+              ToolFragment(0, {{"id", "call_1"},
+                               {"type", "function"},
+                               {"function", {{"name", "get_policy"}, {"arguments", "{\"id\""}}}}))
           .Write(ToolFragment(1, {{"function", {{"arguments", "{\"claim\":7}"}}}}))
           .Write(ToolFragment(0, {{"function", {{"arguments", ":\"P1\"}"}}}}))
           .Write(FinishChunk("tool_calls"))
@@ -257,10 +262,10 @@ TEST_F(OpenAiModelTest, ParallelToolCallsArriveCompleteInIndexOrder) {
 }
 
 TEST_F(OpenAiModelTest, ToolCallsWithoutFinishReasonAreDeliveredAtDone) {
-  server_->Enqueue(SseResponse()
-                       .Write(ToolFragment(0, {{"function", {{"name", "hang_up"},
-                                                             {"arguments", "{}"}}}}))
-                       .Write(kDone));
+  server_->Enqueue(
+      SseResponse()
+          .Write(ToolFragment(0, {{"function", {{"name", "hang_up"}, {"arguments", "{}"}}}}))
+          .Write(kDone));
   ASSERT_TRUE(Run(Hello()).ok()) << rec_.status->ToString();
   ASSERT_EQ(rec_.calls.size(), 1u);
   EXPECT_EQ(rec_.calls[0].name, "hang_up");
@@ -338,8 +343,8 @@ TEST_F(OpenAiModelTest, RetriesA429AfterTheServersRetryAfter) {
                        .Header("Content-Type", "application/json")
                        .Header("retry-after-ms", "300")
                        .Write(R"({"error":{"message":"Rate limit reached","type":"requests"}})"));
-  server_->Enqueue(SseResponse().Write(TextChunk("Done waiting")).Write(FinishChunk("stop"))
-                       .Write(kDone));
+  server_->Enqueue(
+      SseResponse().Write(TextChunk("Done waiting")).Write(FinishChunk("stop")).Write(kDone));
   ASSERT_TRUE(Run(Hello()).ok()) << rec_.status->ToString();
   EXPECT_EQ(rec_.Text(), "Done waiting");
   EXPECT_EQ(rec_.result.attempts, 2);
@@ -351,8 +356,9 @@ TEST_F(OpenAiModelTest, RetriesA429AfterTheServersRetryAfter) {
 
 TEST_F(OpenAiModelTest, RetryAfterLongerThanTheMaxWaitIsNotWaitedFor) {
   options_.max_retry_wait = milliseconds(1000);
-  server_->Enqueue(ScriptedResponse(429).Header("Retry-After", "120").Write(
-      R"({"error":{"message":"Rate limit reached"}})"));
+  server_->Enqueue(ScriptedResponse(429)
+                       .Header("Retry-After", "120")
+                       .Write(R"({"error":{"message":"Rate limit reached"}})"));
   core::Status st = Run(Hello());
   EXPECT_EQ(st.code(), core::StatusCode::kResourceExhausted) << st.ToString();
   EXPECT_NE(st.message().find("Rate limit reached"), std::string::npos) << st.ToString();
@@ -375,12 +381,14 @@ TEST_F(OpenAiModelTest, ServerErrorsBeyondMaxRetriesFail) {
 }
 
 TEST_F(OpenAiModelTest, ClientErrorFailsAtOnceWithTheApiMessage) {
-  server_->Enqueue(ScriptedResponse(400).Header("Content-Type", "application/json").Write(
-      R"({"error":{"message":"Invalid 'messages[1].content'","type":"invalid_request_error"}})"));
+  server_->Enqueue(
+      ScriptedResponse(400)
+          .Header("Content-Type", "application/json")
+          .Write(
+              R"({"error":{"message":"Invalid 'messages[1].content'","type":"invalid_request_error"}})"));
   core::Status st = Run(Hello());
   EXPECT_EQ(st.code(), core::StatusCode::kInvalidArgument) << st.ToString();
-  EXPECT_NE(st.message().find("Invalid 'messages[1].content'"), std::string::npos)
-      << st.ToString();
+  EXPECT_NE(st.message().find("Invalid 'messages[1].content'"), std::string::npos) << st.ToString();
   EXPECT_EQ(server_->request_count(), 1u);
 }
 
@@ -433,8 +441,11 @@ TEST_F(OpenAiModelTest, MalformedChunkEndsTheStream) {
 }
 
 TEST_F(OpenAiModelTest, ErrorEventInTheStreamEndsIt) {
-  server_->Enqueue(SseResponse().Write(TextChunk("a")).Write(
-      Sse(R"({"error":{"message":"The server had an error while processing your request"}})")));
+  server_->Enqueue(
+      SseResponse()
+          .Write(TextChunk("a"))
+          .Write(Sse(
+              R"({"error":{"message":"The server had an error while processing your request"}})")));
   core::Status st = Run(Hello());
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("had an error"), std::string::npos) << st.ToString();
@@ -475,8 +486,12 @@ TEST_F(OpenAiModelTest, SharedBreakerIsUsedAndClosedBySuccess) {
 }
 
 TEST_F(OpenAiModelTest, NoCallbackAfterCancel) {
-  server_->Enqueue(SseResponse().Write(TextChunk("one")).Wait(milliseconds(50)).Write(
-      TextChunk("two")).Write(FinishChunk("stop")).Write(kDone));
+  server_->Enqueue(SseResponse()
+                       .Write(TextChunk("one"))
+                       .Wait(milliseconds(50))
+                       .Write(TextChunk("two"))
+                       .Write(FinishChunk("stop"))
+                       .Write(kDone));
   std::atomic<int> after_cancel{0};
   std::atomic<bool> cancelled{false};
   ModelCallbacks cb;
@@ -511,8 +526,10 @@ TEST_F(OpenAiModelTest, RequestBodyShape) {
   tool.tool_call_id = "call_abc";
   tool.name = "get_balance";
   request.messages.push_back(tool);
-  request.tools.push_back({"get_balance", "Look up a balance",
-                           json::parse(R"({"type":"object","properties":{"account":{"type":"string"}},"required":["account"]})")});
+  request.tools.push_back(
+      {"get_balance", "Look up a balance",
+       json::parse(
+           R"({"type":"object","properties":{"account":{"type":"string"}},"required":["account"]})")});
   server_->Enqueue(SseResponse().Write(TextChunk("42.1")).Write(FinishChunk("stop")));
   ASSERT_TRUE(Run(request).ok()) << rec_.status->ToString();
 
@@ -553,8 +570,9 @@ TEST(OpenAiModelOptionsTest, UrlForms) {
   EXPECT_EQ(ChatCompletionsUrl(o).value(),
             "https://r.openai.azure.com/openai/deployments/d1/chat/completions"
             "?api-version=2024-10-21");
-  o.base_url = "https://r.openai.azure.com/openai/deployments/d1/chat/completions"
-               "?api-version=2025-01-01-preview";
+  o.base_url =
+      "https://r.openai.azure.com/openai/deployments/d1/chat/completions"
+      "?api-version=2025-01-01-preview";
   EXPECT_EQ(ChatCompletionsUrl(o).value(), o.base_url);
 }
 
