@@ -183,6 +183,7 @@ class DateReader {
     FindTyped();
     FindRelative();
     FindMonthDates();
+    FindYearElsewhere();
     FindDaysOnly();
     std::vector<CalendarDate> dates;
     std::string problem;
@@ -436,6 +437,21 @@ class DateReader {
       }
       found_.push_back(c);
       Use(begin, end);
+    }
+  }
+
+  // "born in nineteen eighty five on march third": a year said apart from the one month and day.
+  void FindYearElsewhere() {
+    if (found_.size() != 1 || found_[0].month == 0 || found_[0].has_year) return;
+    for (size_t k = 0; k + 1 < t_.size(); ++k) {
+      if (t_[k] != "in" || !Free(k, k + 2)) continue;
+      auto y = YearAt(t_, k + 1);
+      if (y && !y->two_digits && Free(k + 1, k + 1 + y->length)) {
+        found_[0].has_year = true;
+        found_[0].year = y->year;
+        Use(k, k + 1 + y->length);
+        return;
+      }
     }
   }
 

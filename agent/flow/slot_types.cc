@@ -106,8 +106,16 @@ SlotParse ParseDigitsSlot(const SlotSpec& spec, std::string_view text) {
 }
 
 SlotParse ParseNumberSlot(const SlotSpec& spec, std::string_view text) {
+  const std::vector<std::string> tokens = NumberTokens(text);
   std::vector<double> values;
   for (const SpokenNumber& n : FindNumbers(text)) {
+    // "the one i want", "that one": a pronoun, not a number.
+    static const std::set<std::string> kDeterminers = {"the",     "this",  "that", "which",
+                                                       "another", "every", "any",  "no"};
+    if (n.end == n.begin + 1 && tokens[n.begin] == "one" && n.begin > 0 &&
+        kDeterminers.count(tokens[n.begin - 1]) > 0) {
+      continue;
+    }
     if (std::find(values.begin(), values.end(), n.value) == values.end()) {
       values.push_back(n.value);
     }

@@ -101,6 +101,8 @@ TEST(SlotTypesTest, Numbers) {
          {"ninety nine", 99},
          {"seventeen", 17},
          {"2500", 2500},
+         {"the one i want is fifty", 50},
+         {"one two three", 123},
          {"i want to pay for it", nullptr, "didn't hear a number"},
          {"nothing", nullptr, "didn't hear a number"},
          {"two thousand or maybe three thousand", nullptr, "more than one number"}});
@@ -145,7 +147,9 @@ TEST(SlotTypesTest, DatesWithMonthNames) {
          {"october twelfth eighty five", "1985-10-12"},
          {"october twelfth twenty", "2020-10-12"},
          {"uh my birthday is september ninth nineteen ninety", "1990-09-09"},
-         {"february twenty ninth twenty twenty four", "2024-02-29"}});
+         {"february twenty ninth twenty twenty four", "2024-02-29"},
+         {"i was born in nineteen eighty five on march third", "1985-03-03"},
+         {"may i say march third", "2025-03-03"}});
 }
 
 TEST(SlotTypesTest, DatesTyped) {
@@ -375,6 +379,45 @@ TEST(SlotTypesTest, CheckSlotSpec) {
   SlotParse parse = ParseSlot(Spec("dat"), "march third", kToday);
   EXPECT_FALSE(parse.value);
   EXPECT_NE(parse.problem, "");
+}
+
+// Any input gives a value or a reason, for every type: seeded word soup from the vocabularies
+// the parsers look for, plus punctuation and numerals.
+TEST(SlotTypesTest, EveryInputGetsAValueOrAProblem) {
+  const std::vector<std::string> vocabulary = {
+      "one",      "two",      "twenty", "hundred", "thousand",
+      "point",    "oh",       "for",    "to",      "a",
+      "and",      "half",     "k",      "march",   "may",
+      "third",    "the",      "of",     "last",    "next",
+      "tuesday",  "ago",      "days",   "in",      "at",
+      "dot",      "double",   "my",     "name",    "is",
+      "j",        "o",        "i",      "yes",     "no",
+      "crash",    "3rd",      "1985",   "2,500",   "3.5",
+      "03/15/85", "#",        "*",      "@",       ".",
+      "'85",      "-",        "31st",   "0",       "999999999999",
+      "zero",     "nineteen", "thirty"};
+  SlotSpec enumeration = Spec("enumeration");
+  enumeration.choices = {{"collision", {"crash"}}, {"other", {"no"}}};
+  std::vector<SlotSpec> specs;
+  for (const auto& type : SlotTypes())
+    specs.push_back(type == "enumeration" ? enumeration : Spec(type));
+  SlotSpec past = Spec("date");
+  past.date_range = "past";
+  specs.push_back(past);
+  unsigned seed = 12345;
+  auto next = [&] {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) & 0x7fff;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const int words = static_cast<int>(next() % 8);
+    for (int w = 0; w < words; ++w) text += vocabulary[next() % vocabulary.size()] + " ";
+    for (const SlotSpec& spec : specs) {
+      SlotParse parse = ParseSlot(spec, text, kToday);
+      EXPECT_NE(parse.value.has_value(), !parse.problem.empty()) << spec.type << ": " << text;
+    }
+  }
 }
 
 // ---- grammars ----
