@@ -4,7 +4,11 @@
 #include <filesystem>
 #include <set>
 
+#include <yaml-cpp/yaml.h>
+
 #include "agent/agent_config.h"
+#include "agent/tools/insurance/insurance_tools.h"
+#include "agent/tools/webhook_tool.h"
 #include "app/commands.h"
 
 namespace artagent::app {
@@ -16,9 +20,9 @@ int AgentsCommand(int argc, char** argv) {
     std::fputs(
         "Usage: artagent agents check [DIR]\n\n"
         "Validates the scenarios (DIR/<name>/scenario.yaml) and agent files under DIR (default:\n"
-        "agents): YAML syntax, required keys, slot types, transitions to unknown or unreachable\n"
-        "flow nodes, the start agent. Prints one line per problem as FILE:LINE: message; exits 1\n"
-        "if there is any.\n",
+        "agents): YAML syntax, unknown keys, slot types, transitions to unknown or unreachable\n"
+        "flow nodes, the start agent, hand-off edges, unknown tools and webhook declarations.\n"
+        "Prints one line per problem as FILE:LINE: message; exits 1 if there is any.\n",
         usage_error && !(args.ok() && args->Has("help")) ? stderr : stdout);
     return args.ok() && args->Has("help") ? 0 : 2;
   }
@@ -35,6 +39,13 @@ int AgentsCommand(int argc, char** argv) {
       ++problems;
     }
   };
+  // The built-in tools, as the server registers them (names and schemas only: nothing runs).
+  std::vector<std::string> builtin;
+  if (auto data = agent::InsuranceData::Open(":memory:", ""); data.ok()) {
+    for (const auto& t : agent::MakeInsuranceTools(*data, nullptr)) {
+      builtin.push_back(t->spec().name);
+    }
+  }
   const auto scenarios = agent::ListScenarios(dir);
   std::set<std::string> referenced;
   for (const auto& name : scenarios) {
@@ -47,6 +58,25 @@ int AgentsCommand(int argc, char** argv) {
       referenced.insert(std::filesystem::weakly_canonical(a.file).string());
       ++agents;
     }
+    bool scenario_ok = true;
+    try {
+      YAML::Node root = YAML::LoadFile(s->file);
+      if (root["tools"] && root["tools"].IsSequence()) {
+        for (const auto& node : root["tools"]) {
+          auto parsed = agent::ParseWebhookTool(node, s->file);
+          if (!parsed.ok()) {
+            report(parsed.status().message());
+            scenario_ok = false;
+          }
+        }
+      }
+    } catch (const YAML::Exception&) {
+    }
+    for (const auto& problem : agent::CheckScenarioTools(*s, builtin)) {
+      report(problem);
+      scenario_ok = false;
+    }
+    if (!scenario_ok) continue;
     std::printf("ok  scenario %s: %zu agent(s), starts with %s\n", name.c_str(), s->agents.size(),
                 s->start_agent.c_str());
   }

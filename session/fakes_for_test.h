@@ -118,8 +118,32 @@ class EchoResponder : public Responder {
   int responses = 0;
   std::string grammar;
 
+  // Replies to "run tool" start a tool call that stays open until FinishTool().
+  std::shared_ptr<ResponseCallbacks> held_tool;
+  std::shared_ptr<bool> held_cancelled;
+  // Replies to "goodbye" end the call after speaking.
+  AgentSpeech speech_settings;
+  std::vector<ResponseRequest> requests;  // history not kept
+  std::vector<std::string> last_user_texts;
+  std::vector<bool> last_user_dtmf;
+
   std::string agent_name() const override { return "echo"; }
   std::string ExpectedGrammar() const override { return grammar; }
+  AgentSpeech speech() const override { return speech_settings; }
+
+  // Ends the held tool call with `output` and says "Done.".
+  void FinishTool(const std::string& output) {
+    if (!held_tool || *held_cancelled) return;
+    auto cb = held_tool;
+    auto cancelled = held_cancelled;
+    ex_->Post([cb, cancelled, output] {
+      if (*cancelled) return;
+      ToolCallInfo call{"call_1", "lookup", "{}", "echo", output, "completed", 5};
+      cb->on_tool_finished(call);
+      cb->on_text("Done.");
+      cb->on_done(core::OkStatus());
+    });
+  }
 
   class Stream : public ResponseStream {
    public:
@@ -131,16 +155,44 @@ class EchoResponder : public Responder {
   std::unique_ptr<ResponseStream> Respond(const ResponseRequest& req,
                                           ResponseCallbacks cb) override {
     ++responses;
+    requests.push_back(ResponseRequest{nullptr, req.greeting, req.no_input, req.instructions});
     std::string text = greeting;
+    std::string last;
+    bool last_dtmf = false;
     if (!req.greeting) {
-      std::string last;
       for (const auto& h : *req.history) {
-        if (h.role == HistoryItem::Role::kUser) last = h.text;
+        if (h.role == HistoryItem::Role::kUser) {
+          last = h.text;
+          last_dtmf = h.dtmf;
+        }
       }
-      text = "You said " + last + ".";
+      text = req.no_input ? "Are you there?" : "You said " + last + ".";
+      last_user_texts.push_back(last);
+      last_user_dtmf.push_back(last_dtmf);
     }
     auto stream = std::make_unique<Stream>();
     auto cancelled = stream->cancelled;
+    if (!req.greeting && last == "run tool") {
+      held_tool = std::make_shared<ResponseCallbacks>(std::move(cb));
+      held_cancelled = cancelled;
+      auto held = held_tool;
+      ex_->Post([cancelled, held] {
+        if (*cancelled) return;
+        held->on_text("Checking.");
+        held->on_tool_started(ToolCallInfo{"call_1", "lookup", "{}", "echo", "", "running", -1});
+      });
+      return stream;
+    }
+    if (!req.greeting && last == "goodbye") {
+      auto shared = std::make_shared<ResponseCallbacks>(std::move(cb));
+      ex_->Post([cancelled, shared] {
+        if (*cancelled) return;
+        shared->on_text("Goodbye.");
+        shared->on_call_control(CallControl{CallControl::Kind::kEndCall, "", "done"});
+        shared->on_done(core::OkStatus());
+      });
+      return stream;
+    }
     bool fail = fail_next;
     fail_next = false;
     std::istringstream in(text);

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "core/fake_executor.h"
+#include "platform/store.h"
 #include "session/fakes_for_test.h"
 
 namespace artagent::session {
@@ -32,6 +37,7 @@ class SessionTest : public ::testing::Test, public SessionOutput {
     responder_ = responder.get();
     deps.responder = std::move(responder);
     deps.output = this;
+    deps.store = store_;
     session_ = Session::Create(std::move(deps), opts);
     session_->Start();
     ex_->RunPending();
@@ -80,6 +86,7 @@ class SessionTest : public ::testing::Test, public SessionOutput {
   ScriptedStt stt_;
   ToneTts tts_;
   EchoResponder* responder_ = nullptr;
+  platform::Store* store_ = nullptr;
   std::shared_ptr<Session> session_;
   std::vector<SessionEvent> events_;
   size_t audio_samples_ = 0;
@@ -351,6 +358,142 @@ TEST_F(SessionTest, GrammarFollowsTheDialogueState) {
   Wait(3000);
   ASSERT_EQ(stt_.state->grammars.size(), 1u);
   EXPECT_EQ(stt_.state->grammars[0], responder_->grammar);
+}
+
+TEST_F(SessionTest, BargeInDuringAToolCallLeavesTheCallAnsweredInHistoryAndStore) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("session_tool_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  auto store = platform::Store::Open(db);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  store_ = store->get();
+  stt_.state->transcripts = {"wait a second"};
+  Open();
+  Wait(3000);
+  session_->AddUserText("run tool");
+  session_->CreateResponse();
+  Wait(200);
+  ASSERT_EQ(All<ToolCallStarted>().size(), 1u);
+  ASSERT_TRUE(session_->response_active());
+  // The caller talks while the tool runs: barge-in.
+  Feed(Tone(800));
+  Feed(Silence(700));
+  Wait(2000);
+  auto finished = All<ToolCallFinished>();
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0].call.status, "cancelled");
+  EXPECT_NE(finished[0].call.output.find("cancelled"), std::string::npos);
+  // A late result is ignored: the call is answered once.
+  responder_->FinishTool(R"({"ok":true})");
+  Wait(200);
+  EXPECT_EQ(All<ToolCallFinished>().size(), 1u);
+  // History: user "run tool", the call with its output, then the caller's new words.
+  const auto& h = session_->history();
+  int tool_at = -1, user_after = -1;
+  for (size_t i = 0; i < h.size(); ++i) {
+    if (h[i].role == HistoryItem::Role::kTool) tool_at = static_cast<int>(i);
+    if (h[i].role == HistoryItem::Role::kUser && h[i].text == "wait a second") {
+      user_after = static_cast<int>(i);
+    }
+  }
+  ASSERT_GE(tool_at, 0);
+  EXPECT_EQ(h[tool_at].tool.status, "cancelled");
+  EXPECT_FALSE(h[tool_at].tool.output.empty());
+  EXPECT_GT(user_after, tool_at);
+  session_->Close("ended");
+  ASSERT_TRUE(store_->Flush().ok());
+  auto detail = store_->GetSession(session_->id());
+  ASSERT_TRUE(detail.ok());
+  int running = 0, cancelled = 0;
+  for (const auto& e : detail->transcript) {
+    if (e.role != "tool") continue;
+    auto data = nlohmann::json::parse(e.data_json);
+    running += data["status"] == "running";
+    cancelled += data["status"] == "cancelled";
+  }
+  EXPECT_EQ(running, 0) << "no call is left dangling in the store";
+  EXPECT_EQ(cancelled, 1);
+  session_.reset();
+  store->reset();
+  std::filesystem::remove(db);
+}
+
+TEST_F(SessionTest, DtmfKeysBecomeOneCallerTurn) {
+  Open();
+  Wait(3000);
+  for (char k : std::string("4821#")) session_->PushDtmf(k);
+  ex_->RunPending();
+  auto items = All<UserTextItem>();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].text, "4821");
+  EXPECT_TRUE(items[0].dtmf);
+  Wait(3000);
+  ASSERT_EQ(responder_->last_user_texts.size(), 1u);
+  EXPECT_TRUE(responder_->last_user_dtmf[0]);
+  // Without '#', the pause ends the entry.
+  session_->PushDtmf('1');
+  session_->PushDtmf('2');
+  Wait(2000);
+  EXPECT_EQ(All<UserTextItem>().size(), 1u) << "still collecting keys";
+  Wait(1500);
+  ASSERT_EQ(All<UserTextItem>().size(), 2u);
+  EXPECT_EQ(All<UserTextItem>()[1].text, "12");
+  session_->PushDtmf('x');
+  auto errors = All<SessionError>();
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors.back().code, "bad_dtmf");
+}
+
+TEST_F(SessionTest, AKeyPressInterruptsTheAgent) {
+  Open();
+  Wait(300);
+  ASSERT_TRUE(session_->response_active());
+  session_->PushDtmf('1');
+  ex_->RunPending();
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].status, "cancelled");
+}
+
+TEST_F(SessionTest, SilenceAfterTheAgentAsksGetsAReprompt) {
+  Open();
+  responder_->speech_settings.no_input_timeout_ms = 4000;
+  Wait(3000);  // greeting done (the timeout applies from the next reply)
+  session_->AddUserText("hello");
+  session_->CreateResponse();
+  Wait(2000);  // the reply is done after ~0.5 s; the re-prompt is due 4 s after that
+  ASSERT_EQ(All<ResponseDone>().size(), 2u);
+  Wait(1500);
+  EXPECT_EQ(All<ResponseDone>().size(), 2u) << "not yet";
+  Wait(1500);
+  auto done = All<ResponseDone>();
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_EQ(done[2].text, "Are you there?");
+  EXPECT_TRUE(responder_->requests.back().no_input);
+  // Caller speech cancels a pending re-prompt.
+  Wait(1000);
+  session_->AddUserText("still here");
+  session_->CreateResponse();
+  Wait(6000);
+  EXPECT_EQ(All<ResponseDone>().size(), 5u) << "the reply, then one re-prompt 4 s after it";
+}
+
+TEST_F(SessionTest, EndCallEndsTheSessionOnceTheGoodbyeIsSent) {
+  Open();
+  Wait(3000);
+  session_->AddUserText("goodbye");
+  session_->CreateResponse();
+  ex_->RunPending();
+  EXPECT_TRUE(All<CallControlRequested>().empty()) << "not before the goodbye is spoken";
+  Wait(3000);
+  auto control = All<CallControlRequested>();
+  ASSERT_EQ(control.size(), 1u);
+  EXPECT_EQ(control[0].control.kind, CallControl::Kind::kEndCall);
+  auto ended = All<SessionEnded>();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].reason, "agent_ended_call");
+  EXPECT_GT(IndexOf<SessionEnded>(), IndexOf<ResponseDone>(IndexOf<ResponseDone>() + 1));
 }
 
 }  // namespace
