@@ -87,7 +87,7 @@ void AcsMediaConnection::OnMessage(std::string_view data, bool is_text) {
       session_->SetOutputSampleRate(rate_);
     }
   } else if (auto* dtmf = std::get_if<DtmfData>(&*msg)) {
-    Dtmf(dtmf->digit);
+    PushDtmf(dtmf->digit);
   }
 }
 
@@ -104,7 +104,8 @@ bool DeliverDtmf(S& session, char digit) {
 }
 }  // namespace
 
-void AcsMediaConnection::Dtmf(char digit) {
+void AcsMediaConnection::PushDtmf(char digit) {
+  if (!session_) return;
   if (!DeliverDtmf(*session_, digit)) Count("dtmf_unsupported");
 }
 

@@ -73,6 +73,8 @@ class AcsMediaConnection : public session::SessionOutput {
   // Ends the session from the call layer (CallDisconnected, DELETE /api/v1/calls/{id}) and closes
   // the socket with 1000.
   void Hangup(const std::string& status);
+  // A key the caller pressed that reached us another way (a RecognizeCompleted callback).
+  void PushDtmf(char digit);
 
   void OnSessionEvent(session::SessionEvent event) override;
 
@@ -88,7 +90,6 @@ class AcsMediaConnection : public session::SessionOutput {
   void Send(std::string message);
   void SendAudio(std::span<const int16_t> pcm, int rate);
   void FlushTail();
-  void Dtmf(char digit);
   void HandleCallControl(const session::CallControl& control);
 
   AcsMediaPeer* peer_;
