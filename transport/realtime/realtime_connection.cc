@@ -26,6 +26,7 @@ void RealtimeConnection::Open() {
   config_.turn_detection.silence_duration_ms = opts.end_of_turn_silence_ms;
   config_.turn_detection.prefix_padding_ms = opts.prefix_padding_ms;
   config_.voice = opts.voice;
+  config_.output_audio = opts.output_audio;
   auto created = factory_(opts, this);
   if (!created.ok()) {
     core::LogError("realtime", "cannot create a session: {}", created.status().ToString());
@@ -105,6 +106,20 @@ void RealtimeConnection::Handle(ClientEvent& ev) {
           session_->CancelResponse();
         } else if constexpr (std::is_same_v<T, OutputAudioClear>) {
           session_->ClearOutputAudio();
+        } else if constexpr (std::is_same_v<T, FunctionCallOutput>) {
+          if (!session_->AddToolOutput(body.call_id, body.output)) {
+            SendError({"unknown_call_id",
+                       "no client tool call '" + body.call_id + "' is waiting for its output",
+                       "item.call_id", ev.event_id});
+            return;
+          }
+          const std::string item_id = body.item_id.empty() ? core::NewId("item") : body.item_id;
+          Send(encoder_.FunctionCallOutputCreated(body, item_id));
+        } else if constexpr (std::is_same_v<T, InputDtmf>) {
+          for (char key : body.digits) {
+            if (!session_) return;  // a key may end the session (e.g. the agent says goodbye)
+            session_->PushDtmf(key);
+          }
         }
       },
       ev.body);
@@ -126,6 +141,10 @@ void RealtimeConnection::ApplyUpdate(const SessionUpdate& u) {
     const auto& td = config_.turn_detection;
     session_->SetTurnDetection(td.enabled, td.silence_duration_ms, td.prefix_padding_ms,
                                td.create_response, td.interrupt_response);
+  }
+  if (u.tools) {
+    config_.tools = *u.tools;
+    session_->SetClientTools(config_.tools);
   }
   if (u.voice || u.speed) {
     if (u.voice) config_.voice = *u.voice;

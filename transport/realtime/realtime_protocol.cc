@@ -125,6 +125,43 @@ std::optional<bool> ParseModalities(const json& v, const std::string& param,
   return audio;
 }
 
+// session.tools: [{type:"function", name, description, parameters}, ...].
+std::optional<std::vector<json>> ParseTools(const json& v, ProtocolError* error) {
+  if (!v.is_array()) {
+    *error = Err("invalid_value", "session.tools must be an array of function tools",
+                 "session.tools");
+    return std::nullopt;
+  }
+  std::vector<json> tools;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const json& t = v[i];
+    const std::string param = fmt::format("session.tools[{}]", i);
+    if (!t.is_object()) {
+      *error = Err("invalid_value", "each tool must be an object {type, name, description, "
+                                    "parameters}", param);
+      return std::nullopt;
+    }
+    if (!t.contains("name") || !t["name"].is_string() || t["name"].get<std::string>().empty()) {
+      *error = Err("invalid_value", "each tool needs a non-empty string 'name'", param + ".name");
+      return std::nullopt;
+    }
+    if (t.contains("type") && t["type"] != "function") {
+      *error = Err("invalid_value", "only tools of type \"function\" are supported",
+                   param + ".type");
+      return std::nullopt;
+    }
+    if (t.contains("parameters") && !t["parameters"].is_object()) {
+      *error = Err("invalid_value", "'parameters' must be a JSON schema object",
+                   param + ".parameters");
+      return std::nullopt;
+    }
+    json tool = t;
+    tool["type"] = "function";
+    tools.push_back(std::move(tool));
+  }
+  return tools;
+}
+
 bool ParseSessionUpdate(const json& s, SessionUpdate* u, ProtocolError* error) {
   if (!s.is_object()) {
     *error = Err("missing_field", "session.update needs a 'session' object", "session");
@@ -193,6 +230,17 @@ bool ParseSessionUpdate(const json& s, SessionUpdate* u, ProtocolError* error) {
     u->turn_detection = td;
   }
   if (s.contains("voice") && s["voice"].is_string()) u->voice = s["voice"];
+  if (s.contains("tools")) {
+    auto tools = ParseTools(s["tools"], error);
+    if (!tools) return false;
+    u->tools = std::move(*tools);
+  }
+  if (s.contains("tool_choice") && s["tool_choice"] != "auto") {
+    *error = Err("invalid_value",
+                 "tool_choice: only \"auto\" is supported (the agent decides when to call a tool)",
+                 "session.tool_choice");
+    return false;
+  }
   return true;
 }
 
@@ -205,8 +253,7 @@ bool ParseUserText(const json& ev, UserText* out, ProtocolError* error) {
   const std::string type = item.value("type", "message");
   if (type != "message") {
     *error = Err("unsupported_item",
-                 "only message items are supported (function calls arrive with tools)",
-                 "item.type");
+                 "only message and function_call_output items can be created", "item.type");
     return false;
   }
   if (item.value("role", "") != "user") {
@@ -231,6 +278,29 @@ bool ParseUserText(const json& ev, UserText* out, ProtocolError* error) {
   }
   out->text = std::move(text);
   return true;
+}
+
+// conversation.item.create with {type:"function_call_output", call_id, output}.
+bool ParseFunctionCallOutput(const json& item, FunctionCallOutput* out, ProtocolError* error) {
+  if (!item.contains("call_id") || !item["call_id"].is_string() ||
+      item["call_id"].get<std::string>().empty()) {
+    *error = Err("missing_field", "a function_call_output item needs the 'call_id' of the call",
+                 "item.call_id");
+    return false;
+  }
+  if (!item.contains("output")) {
+    *error = Err("missing_field", "a function_call_output item needs an 'output'", "item.output");
+    return false;
+  }
+  out->call_id = item["call_id"].get<std::string>();
+  out->output = item["output"].is_string() ? item["output"].get<std::string>()
+                                           : item["output"].dump();
+  if (item.contains("id") && item["id"].is_string()) out->item_id = item["id"];
+  return true;
+}
+
+bool IsDtmfKey(char c) {
+  return (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D');
 }
 
 json ItemJson(const std::string& id, const std::string& role, const std::string& status,
@@ -342,12 +412,42 @@ std::optional<ClientEvent> ParseClientEvent(std::string_view text, ProtocolError
   } else if (t == "input_audio_buffer.clear") {
     out.body = AudioClear{};
   } else if (t == "conversation.item.create") {
-    UserText u;
-    if (!ParseUserText(ev, &u, error)) {
+    const bool function_output = ev.contains("item") && ev["item"].is_object() &&
+                                 ev["item"].value("type", "") == "function_call_output";
+    if (function_output) {
+      FunctionCallOutput f;
+      if (!ParseFunctionCallOutput(ev["item"], &f, error)) {
+        error->event_id = out.event_id;
+        return std::nullopt;
+      }
+      out.body = std::move(f);
+    } else {
+      UserText u;
+      if (!ParseUserText(ev, &u, error)) {
+        error->event_id = out.event_id;
+        return std::nullopt;
+      }
+      out.body = std::move(u);
+    }
+  } else if (t == "artagent.input_dtmf") {
+    if (!ev.contains("digits") || !ev["digits"].is_string() ||
+        ev["digits"].get<std::string>().empty()) {
+      *error = Err("missing_field", "artagent.input_dtmf needs a string of keys in 'digits'",
+                   "digits");
       error->event_id = out.event_id;
       return std::nullopt;
     }
-    out.body = std::move(u);
+    std::string digits = ev["digits"].get<std::string>();
+    for (char c : digits) {
+      if (!IsDtmfKey(c)) {
+        *error = Err("invalid_value",
+                     fmt::format("'{}' is not a DTMF key (0-9, *, #, A-D)", std::string(1, c)),
+                     "digits");
+        error->event_id = out.event_id;
+        return std::nullopt;
+      }
+    }
+    out.body = InputDtmf{std::move(digits)};
   } else if (t == "conversation.item.truncate") {
     Truncate tr;
     if (!ev.contains("item_id") || !ev["item_id"].is_string()) {
@@ -431,6 +531,25 @@ json FormatJson(const AudioFormat& f) {
   }
   return json();
 }
+// A JSON text as a value when it parses, else the text itself (tool arguments, outputs, slots).
+json ParsedOrText(const std::string& text) {
+  if (text.empty()) return json(text);
+  json parsed = json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? json(text) : parsed;
+}
+
+// The function_call item of a client-run tool call; ids are derived from the call id so that the
+// item the client sees and the call it answers stay paired.
+json FunctionCallItem(const session::ToolCallInfo& call, const std::string& status,
+                      const std::string& arguments) {
+  return json{{"id", "item_fc_" + call.call_id},
+              {"object", "realtime.item"},
+              {"type", "function_call"},
+              {"status", status},
+              {"name", call.name},
+              {"call_id", call.call_id},
+              {"arguments", arguments}};
+}
 }  // namespace
 
 std::string ServerEventEncoder::SessionJson(const SessionConfig& c, std::string_view type) {
@@ -457,7 +576,7 @@ std::string ServerEventEncoder::SessionJson(const SessionConfig& c, std::string_
           {"turn_detection", td}}},
         {"output",
          {{"format", FormatJson(c.output_format)}, {"voice", c.voice}, {"speed", c.speed}}}}},
-      {"tools", json::array()},
+      {"tools", c.tools.empty() ? json::array() : json(c.tools)},
       {"tool_choice", "auto"},
       {"max_output_tokens", "inf"}};
   return json{{"type", type}, {"event_id", NextEventId()}, {"session", session}}.dump();
@@ -477,6 +596,21 @@ std::string ServerEventEncoder::Error(const ProtocolError& e, std::string_view t
               {"param", e.param.empty() ? json(nullptr) : json(e.param)},
               {"event_id", e.event_id.empty() ? json(nullptr) : json(e.event_id)}};
   return json{{"type", "error"}, {"event_id", NextEventId()}, {"error", err}}.dump();
+}
+
+std::string ServerEventEncoder::FunctionCallOutputCreated(const FunctionCallOutput& item,
+                                                          const std::string& item_id) {
+  json j = {{"type", "conversation.item.created"},
+            {"event_id", NextEventId()},
+            {"previous_item_id", nullptr},
+            {"item",
+             {{"id", item_id},
+              {"object", "realtime.item"},
+              {"type", "function_call_output"},
+              {"status", "completed"},
+              {"call_id", item.call_id},
+              {"output", item.output}}}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 void ServerEventEncoder::Encode(const session::SessionEvent& event, const SessionConfig& config,
@@ -511,10 +645,10 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
           emit({{"type", "input_audio_buffer.cleared"}});
         } else if constexpr (std::is_same_v<T, UserTextItem>) {
           json prev = e.previous_item_id.empty() ? json(nullptr) : json(e.previous_item_id);
-          emit({{"type", "conversation.item.created"},
-                {"previous_item_id", prev},
-                {"item", ItemJson(e.item_id, "user", "completed",
-                                  json::array({{{"type", "input_text"}, {"text", e.text}}}))}});
+          json item = ItemJson(e.item_id, "user", "completed",
+                               json::array({{{"type", "input_text"}, {"text", e.text}}}));
+          if (e.dtmf) item["artagent_dtmf"] = true;
+          emit({{"type", "conversation.item.created"}, {"previous_item_id", prev}, {"item", item}});
         } else if constexpr (std::is_same_v<T, TranscriptPartial>) {
           // The whole current hypothesis: recognizers revise earlier words, so a client should
           // show `delta` in place of the previous one for this item.
@@ -535,6 +669,9 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
                  {{"type", "transcription_error"}, {"code", "stt_failed"}, {"message", e.message}}}});
         } else if constexpr (std::is_same_v<T, ResponseStarted>) {
           response_audio_ = config.output_audio;
+          open_function_calls_.clear();
+          function_call_items_.clear();
+          next_output_index_ = 1;
           emit({{"type", "response.created"},
                 {"response",
                  {{"id", e.response_id},
@@ -641,13 +778,17 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
                              ? json::array({{{"type", "output_audio"}, {"transcript", e.text}}})
                              : json::array({{{"type", "output_text"}, {"text", e.text}}});
           const char* item_status = e.status == "completed" ? "completed" : "incomplete";
+          json output = json::array({ItemJson(e.item_id, "assistant", item_status, content)});
+          for (auto& fc : function_call_items_) output.push_back(std::move(fc));
+          function_call_items_.clear();
+          open_function_calls_.clear();
           emit({{"type", "response.done"},
                 {"response",
                  {{"id", e.response_id},
                   {"object", "realtime.response"},
                   {"status", e.status},
                   {"status_details", details},
-                  {"output", json::array({ItemJson(e.item_id, "assistant", item_status, content)})},
+                  {"output", std::move(output)},
                   {"output_modalities",
                    response_audio_ ? json::array({"audio"}) : json::array({"text"})},
                   {"usage",
@@ -667,6 +808,89 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
                 {"latency_ms", session::LatencyJson(e)}});
         } else if constexpr (std::is_same_v<T, AgentChanged>) {
           emit({{"type", "artagent.agent"}, {"name", e.agent}});
+        } else if constexpr (std::is_same_v<T, ToolCallStarted>) {
+          const ToolCallInfo& c = e.call;
+          if (c.status == "client") {
+            const int index = next_output_index_++;
+            open_function_calls_[c.call_id] = index;
+            json item = FunctionCallItem(c, "in_progress", "");
+            emit({{"type", "response.output_item.added"},
+                  {"response_id", e.response_id},
+                  {"output_index", index},
+                  {"item", item}});
+            emit({{"type", "conversation.item.created"},
+                  {"previous_item_id", nullptr},
+                  {"item", item}});
+            return;
+          }
+          emit({{"type", "artagent.tool.started"},
+                {"response_id", e.response_id},
+                {"call_id", c.call_id},
+                {"name", c.name},
+                {"arguments", ParsedOrText(c.arguments)},
+                {"agent", c.agent}});
+        } else if constexpr (std::is_same_v<T, ToolCallFinished>) {
+          const ToolCallInfo& c = e.call;
+          auto open = open_function_calls_.find(c.call_id);
+          if (open != open_function_calls_.end()) {
+            const int index = open->second;
+            open_function_calls_.erase(open);
+            const std::string item_id = "item_fc_" + c.call_id;
+            // A call cut off before the model finished it (barge-in) ends incomplete.
+            const bool complete = c.status == "client";
+            if (complete) {
+              emit({{"type", "response.function_call_arguments.delta"},
+                    {"response_id", e.response_id},
+                    {"item_id", item_id},
+                    {"output_index", index},
+                    {"call_id", c.call_id},
+                    {"delta", c.arguments}});
+              emit({{"type", "response.function_call_arguments.done"},
+                    {"response_id", e.response_id},
+                    {"item_id", item_id},
+                    {"output_index", index},
+                    {"call_id", c.call_id},
+                    {"name", c.name},
+                    {"arguments", c.arguments}});
+            }
+            json item = FunctionCallItem(c, complete ? "completed" : "incomplete", c.arguments);
+            emit({{"type", "response.output_item.done"},
+                  {"response_id", e.response_id},
+                  {"output_index", index},
+                  {"item", item}});
+            function_call_items_.push_back(std::move(item));
+            return;
+          }
+          emit({{"type", "artagent.tool.completed"},
+                {"response_id", e.response_id},
+                {"call_id", c.call_id},
+                {"name", c.name},
+                {"status", c.status},
+                {"output", ParsedOrText(c.output)},
+                {"duration_ms", c.duration_ms < 0 ? json(nullptr) : json(c.duration_ms)},
+                {"agent", c.agent}});
+        } else if constexpr (std::is_same_v<T, HandoffOccurred>) {
+          const HandoffInfo& h = e.handoff;
+          emit({{"type", "artagent.handoff"},
+                {"response_id", e.response_id},
+                {"from", h.from},
+                {"to", h.to},
+                {"handoff_type", h.type},
+                {"share_context", h.share_context},
+                {"reason", h.reason}});
+        } else if constexpr (std::is_same_v<T, SlotSet>) {
+          emit({{"type", "artagent.slot"},
+                {"name", e.slot.name},
+                {"slot_type", e.slot.type},
+                {"value", ParsedOrText(e.slot.value)},
+                {"agent", e.slot.agent}});
+        } else if constexpr (std::is_same_v<T, CallControlRequested>) {
+          const CallControl& c = e.control;
+          if (c.kind == CallControl::Kind::kTransfer) {
+            emit({{"type", "artagent.call.transfer"}, {"target", c.target}, {"reason", c.reason}});
+          } else {
+            emit({{"type", "artagent.call.end"}, {"reason", c.reason}});
+          }
         } else if constexpr (std::is_same_v<T, SessionError>) {
           emit({{"type", "error"},
                 {"error",

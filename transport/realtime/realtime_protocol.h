@@ -4,11 +4,14 @@
 // Hot path: input_audio_buffer.append in, response.output_audio.delta out.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "audio/pcm.h"
 #include "core/status.h"
@@ -46,6 +49,9 @@ struct SessionConfig {
   std::string voice;
   double speed = 1.0;
   std::string transcription_model = "pocketsphinx";
+  // Tools the client runs itself ({type:"function", name, description, parameters}), echoed in
+  // session.created / session.updated.
+  std::vector<nlohmann::json> tools;
 };
 
 // ---- client events ----
@@ -57,6 +63,8 @@ struct SessionUpdate {
   std::optional<TurnDetection> turn_detection;
   std::optional<std::string> voice;
   std::optional<double> speed;
+  // session.tools: every entry an object with a string `name` (and `type` "function" if given).
+  std::optional<std::vector<nlohmann::json>> tools;
 };
 struct AudioAppend {
   std::string audio_base64;
@@ -79,9 +87,20 @@ struct ResponseCancel {
   std::string response_id;
 };
 struct OutputAudioClear {};
+// conversation.item.create with a function_call_output item: the result of a client-run tool.
+struct FunctionCallOutput {
+  std::string item_id;  // the client's, or empty (the server makes one)
+  std::string call_id;
+  std::string output;  // text as sent (a non-string JSON value is kept as its JSON text)
+};
+// artagent.input_dtmf {digits:"1234#"}: keys pressed on a keypad, each one of 0-9 * # A-D.
+struct InputDtmf {
+  std::string digits;
+};
 
-using ClientEventBody = std::variant<SessionUpdate, AudioAppend, AudioCommit, AudioClear, UserText,
-                                     Truncate, ResponseCreate, ResponseCancel, OutputAudioClear>;
+using ClientEventBody =
+    std::variant<SessionUpdate, AudioAppend, AudioCommit, AudioClear, UserText, Truncate,
+                 ResponseCreate, ResponseCancel, OutputAudioClear, FunctionCallOutput, InputDtmf>;
 
 struct ClientEvent {
   std::string event_id;  // the client's, echoed in errors
@@ -114,8 +133,22 @@ class ServerEventEncoder {
   std::string SessionCreated(const SessionConfig& config);
   std::string SessionUpdated(const SessionConfig& config);
   std::string Error(const ProtocolError& error, std::string_view type = "invalid_request_error");
+  // conversation.item.created for a function_call_output item the client added (`item_id` is the
+  // item's id, the client's or one made for it).
+  std::string FunctionCallOutputCreated(const FunctionCallOutput& item,
+                                        const std::string& item_id);
 
   // Appends zero or more messages for `event`. `config` gives the output format and modality.
+  //
+  // What agents do besides talking: server-side tool calls become artagent.tool.started /
+  // artagent.tool.completed; a call of a tool the client declared (status "client") becomes the
+  // standard function_call item events instead (response.output_item.added,
+  // conversation.item.created, response.function_call_arguments.delta/.done,
+  // response.output_item.done), and the item is listed in the response's response.done output
+  // after the assistant message. Hand-offs, slots and call control are artagent.handoff
+  // {from, to, handoff_type, share_context, reason}, artagent.slot {name, slot_type, value,
+  // agent}, artagent.call.end / artagent.call.transfer (`type` is the event's own, so the hand-off
+  // and slot types go by longer names); a DTMF user item carries "artagent_dtmf": true.
   void Encode(const session::SessionEvent& event, const SessionConfig& config,
               std::vector<std::string>* out);
 
@@ -126,6 +159,11 @@ class ServerEventEncoder {
   std::string prefix_;
   uint64_t counter_ = 0;
   bool response_audio_ = true;  // modality of the response in progress
+  // Client-run function calls of the response in progress: call_id -> output_index, and the
+  // finished items for response.done.
+  std::map<std::string, int> open_function_calls_;
+  std::vector<nlohmann::json> function_call_items_;
+  int next_output_index_ = 1;
 };
 
 }  // namespace artagent::transport::realtime
