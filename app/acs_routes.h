@@ -23,4 +23,7 @@ namespace artagent::app {
 // `runtime` once the server has stopped.
 void AddAcsRoutes(server::Router& router, Runtime* runtime);
 
+// `artagent call --simulate ...` (app/call_command.cc).
+int CallCommand(int argc, char** argv);
+
 }  // namespace artagent::app

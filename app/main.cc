@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "app/acs_routes.h"
 #include "app/commands.h"
 
 namespace {
@@ -17,6 +18,7 @@ Commands:
   converse    run whole turns offline from WAV files / typed text; one JSON line per turn
   gen-cert    write a self-signed development certificate (for wss:// clients)
   agents      check DIR: validate agent and scenario YAML (file:line errors)
+  call        --simulate: call an agent by phone through a local ACS simulator
 
 Run 'artagent <command> --help' for the flags of a command.
 )";
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   if (command == "converse") return artagent::app::ConverseCommand(argc, argv);
   if (command == "gen-cert") return artagent::app::GenCertCommand(argc, argv);
   if (command == "agents") return artagent::app::AgentsCommand(argc, argv);
+  if (command == "call") return artagent::app::CallCommand(argc, argv);
   if (command == "--version" || command == "version") {
     std::puts("artagent 0.1.0");
     return 0;

@@ -141,6 +141,19 @@ TEST_F(MediaConnectionTest, GreetingGoesOutInExact20MsFramesAt16k) {
   EXPECT_EQ(StopCount(), 0u);
 }
 
+TEST_F(MediaConnectionTest, AgentAudioIsPacedInRealTimePlusTheLead) {
+  Open(16000);
+  Caller(EncodeAudioMetadata({"sub", "PCM", 16000, 1, 640}));
+  // The 100 ms lead goes out at once, then one 20 ms frame per 20 ms: never more than real time
+  // plus the lead (no bursts), never a gap while the reply lasts.
+  for (int ms = 20; ms <= 800; ms += 20) {
+    ex_->AdvanceBy(core::milliseconds(20));
+    const size_t sent = AudioFrameSizes().size();
+    EXPECT_LE(sent, static_cast<size_t>((ms + 100) / 20 + 1)) << "at " << ms << " ms";
+    EXPECT_GE(sent, static_cast<size_t>(ms / 20)) << "at " << ms << " ms";
+  }
+}
+
 TEST_F(MediaConnectionTest, MetadataAt24kSwitchesTheOutputRate) {
   Open(16000);
   // The greeting's first 100 ms (the playout lead) left at the answered rate already.

@@ -199,6 +199,8 @@ struct AcsSimulator::Impl {
       ws = std::make_unique<websocket::stream<tcp::socket>>(io);
       tcp::resolver resolver(io);
       asio::connect(ws->next_layer(), resolver.resolve(host, port));
+      // Caller frames are small: they must not wait for Nagle (ACS sends every 20 ms).
+      ws->next_layer().set_option(tcp::no_delay(true));
       std::string conn;
       {
         std::lock_guard<std::mutex> lock(mu);
