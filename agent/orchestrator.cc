@@ -172,6 +172,18 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
     model_name_ = (*model)->name();
     ModelRequest req;
     req.messages = messages_;
+    if (model_name_ != "flow") {
+      // Chat models only see messages: say what this request is for.
+      if (greeting) {
+        req.messages.push_back({ChatMessage::Role::kSystem,
+                                "You have just taken this call. Greet the caller in one short "
+                                "sentence and ask how you can help."});
+      } else if (no_input) {
+        req.messages.push_back({ChatMessage::Role::kSystem,
+                                "The caller has said nothing for several seconds. Check briefly "
+                                "that they are still there and repeat your last question."});
+      }
+    }
     req.tools = o_->ToolsFor(agent);
     req.tools.insert(req.tools.end(), client_tools_.begin(), client_tools_.end());
     req.greeting = greeting;

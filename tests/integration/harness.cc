@@ -37,8 +37,15 @@ std::string SourceDir() {
 }
 
 std::string ArtagentBinary() {
-  const char* b = std::getenv("ARTAGENT_BIN");
-  return b ? b : (SourceDir() + "/build/app/artagent");
+  if (const char* b = std::getenv("ARTAGENT_BIN")) return b;
+  // The server built with this test: BUILD/tests/artagent_integration_test -> BUILD/app/artagent.
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path sibling = self.parent_path().parent_path() / "app" / "artagent";
+    if (fs::exists(sibling)) return sibling.string();
+  }
+  return SourceDir() + "/build/app/artagent";
 }
 
 std::string TempDir(const std::string& name) {
