@@ -278,7 +278,12 @@ TEST(ServerBasicsTest, HealthReadinessConsoleAndApi) {
   EXPECT_EQ(index.status, 200);
   EXPECT_TRUE(Contains(index.body, "<html")) << index.body.substr(0, 200);
   auto agents = HttpGet(server.port(), "/api/v1/agents").Json();
-  EXPECT_EQ(agents["agents"][0]["name"], "insurance_concierge");
+  ASSERT_EQ(agents["agents"].size(), 3u) << agents;
+  EXPECT_EQ(agents["agents"][0]["name"], "auth_agent");
+  EXPECT_EQ(agents["agents"][0]["start"], true);
+  EXPECT_EQ(agents["agents"][0]["handoffs"].size(), 2u);
+  EXPECT_EQ(agents["agents"][1]["name"], "fnol_agent");
+  EXPECT_EQ(agents["agents"][1]["voice"], "kal16");
   auto scenarios = HttpGet(server.port(), "/api/v1/scenarios").Json();
   EXPECT_EQ(scenarios["scenarios"][0]["name"], "insurance");
   EXPECT_EQ(HttpGet(server.port(), "/api/v1/sessions/sess_nope").status, 404);
