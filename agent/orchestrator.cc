@@ -151,6 +151,17 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
     step_start_ = true;
     Text(greeting);
     const bool flow = o_->ProviderOf(agent) == "flow";
+    if (flow && !announce) {
+      // Discrete: the caller's request carries over to the new agent's first question.
+      for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
+        if (it->role != HistoryItem::Role::kUser) continue;
+        auto model = o_->ModelFor(agent);
+        if (model.ok()) {
+          if (auto* fm = dynamic_cast<FlowModel*>(*model)) fm->CarryOver(it->text);
+        }
+        break;
+      }
+    }
     if (flow) {
       RunModel(/*greeting=*/true, false);  // the start node's prompt
     } else if (!announce) {

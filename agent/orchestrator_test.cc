@@ -275,6 +275,23 @@ TEST_F(InsuranceCallTest, VerifyFileAClaimAndHearItsNumber) {
   EXPECT_TRUE(Has(r.text, "Goodbye")) << r.text;
 }
 
+TEST_F(InsuranceCallTest, DiscreteHandoffCarriesTheQuestionOver) {
+  conv_->Respond(true, false);
+  conv_->Say("40213587", true);
+  conv_->Say("yes");
+  conv_->Say("pin");
+  conv_->Say("4821", true);
+  auto r = conv_->Say("i have a question about my deductible");
+  ASSERT_EQ(r.handoffs.size(), 1u);
+  EXPECT_EQ(r.handoffs[0].type, "discrete");
+  EXPECT_EQ(orch_->agent_name(), "policy_agent");
+  // No greeting, no "what would you like to know": the answer, straight away.
+  EXPECT_FALSE(Has(r.text, "I can help with questions")) << r.text;
+  EXPECT_FALSE(Has(r.text, "What would you like to know")) << r.text;
+  EXPECT_TRUE(Has(r.text, "Your deductible is $500.")) << r.text;
+  EXPECT_TRUE(Has(r.text, "Anything else about your policy?")) << r.text;
+}
+
 TEST_F(InsuranceCallTest, DtmfAnswersDigitSlotsAndMenus) {
   conv_->Respond(true, false);
   auto r = conv_->Say("40213587", /*dtmf=*/true);

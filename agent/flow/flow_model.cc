@@ -85,6 +85,16 @@ void FlowModel::Enter(const std::string& node_id, Step* step) {
     retries_ = 0;
     pending_.reset();
     awaiting_result_ = false;
+    if (!carry_.empty() && (node->slot || !node->answers.empty())) {
+      std::string carried = std::move(carry_);
+      carry_.clear();
+      if (Fits(*node, carried)) {
+        Step answered = Hear(carried, false);
+        Say(step, answered.text);
+        step->call = answered.call;
+        return;
+      }
+    }
     Say(step, memory_->Render(node->prompt));
     if (!node->tool.empty()) {
       step->call = Call(node->tool, RenderArgs(node->args, *memory_));
@@ -133,6 +143,15 @@ void FlowModel::Apply(const SlotAssignments& set, const nlohmann::json* result) 
     }
     memory_->Set(name, value.is_string() ? "text" : "json", value, agent_->name);
   }
+}
+
+bool FlowModel::Fits(const FlowNode& node, const std::string& text) const {
+  if (node.slot) return ParseSlot(node.slot->spec, text, Today()).value.has_value();
+  const auto words = Words(text);
+  for (const auto& a : node.answers) {
+    if (CountKeywordHits(words, a.keywords) > 0) return true;
+  }
+  return false;
 }
 
 FlowModel::Step FlowModel::Start() {

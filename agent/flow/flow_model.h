@@ -44,6 +44,10 @@ class FlowModel : public Model {
   Step Hear(const std::string& caller_text, bool dtmf);
   Step NoInput();
   Step ToolResult(const std::string& output_json);
+  // A discrete hand-off: the caller's last words were meant for this agent too. The first node
+  // that waits for an answer takes them as its answer when they fit (its question is then not
+  // asked at all); otherwise it asks as usual.
+  void CarryOver(std::string caller_text) { carry_ = std::move(caller_text); }
   // Today's date for relative dates ("yesterday"); the system's local date unless set (tests).
   void SetToday(CalendarDate today) { today_ = today; }
 
@@ -51,6 +55,8 @@ class FlowModel : public Model {
   void Enter(const std::string& node_id, Step* step);
   void Retry(const FlowNode& node, const std::string& problem, bool no_input, Step* step);
   void Accept(const FlowNode& node, const SlotValue& value, Step* step);
+  // Whether `text` answers `node` (an answer's keywords, or a slot value that parses).
+  bool Fits(const FlowNode& node, const std::string& text) const;
   void Apply(const SlotAssignments& set, const nlohmann::json* result);
   ToolCall Call(const std::string& name, nlohmann::json args);
   CalendarDate Today() const;
@@ -64,6 +70,7 @@ class FlowModel : public Model {
   std::optional<SlotValue> pending_;  // filled, waiting for the caller's confirmation
   bool awaiting_result_ = false;      // the node's tool call is out
   std::optional<CalendarDate> today_;
+  std::string carry_;
 };
 
 }  // namespace artagent::agent
