@@ -9,8 +9,8 @@
 #include "agent/models/openai/openai_model.h"
 #include "agent/tools/insurance/insurance_tools.h"
 #include "agent/tools/webhook_tool.h"
-#include "core/log.h"
 #include "core/ids.h"
+#include "core/log.h"
 #include "net/circuit_breaker.h"
 #include "speech/local/register.h"
 
@@ -46,8 +46,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   if (!rt->catalog_->Get(config.agents.scenario)) {
     std::string known;
     for (const auto& n : rt->catalog_->Names()) known += (known.empty() ? "" : ", ") + n;
-    return core::NotFoundError("agents.scenario: no scenario '" + config.agents.scenario +
-                               "' in " + config.agents.dir + " (known: " + known + ")");
+    return core::NotFoundError("agents.scenario: no scenario '" + config.agents.scenario + "' in " +
+                               config.agents.dir + " (known: " + known + ")");
   }
 
   speech::LocalSpeechOptions local;
@@ -113,32 +113,34 @@ agent::ModelFactory Runtime::MakeModelFactory() {
   const platform::ModelConfig m = config_.model;
   net::HttpClient* http = http_.get();
   // One breaker per endpoint, shared by every session's model.
-  auto breaker = std::make_shared<net::CircuitBreaker>(net::CircuitBreakerOptions{});
-  return [m, http, breaker](const agent::AgentConfig& agent,
-                            std::shared_ptr<core::Executor> executor)
-             -> core::Result<std::unique_ptr<agent::Model>> {
-    if (m.endpoint.empty()) {
-      return core::FailedPreconditionError(
-          "agent '" + agent.name + "' runs on an LLM but model.endpoint is not set");
-    }
-    agent::OpenAiModelOptions o;
-    o.base_url = m.endpoint;
-    o.api_version = m.api_version;
-    o.model = agent.model.name.empty() ? m.name : agent.model.name;
-    if (!m.api_key.empty()) {
-      auto key = m.api_key.rfind("secret://", 0) == 0
-                     ? agent::ResolveSecretFromEnvironment(m.api_key)
-                     : core::Result<std::string>(m.api_key);
-      if (!key.ok()) return key.status().WithContext("model.api_key");
-      o.api_key = *key;
-    }
-    o.temperature = agent.model.temperature;
-    o.max_tokens = agent.model.max_tokens;
-    o.first_token_timeout = std::chrono::seconds(m.timeout_s);
-    o.max_retries = m.max_retries;
-    o.shared_breaker = breaker;
-    return agent::CreateOpenAiModel(o, http, std::move(executor));
-  };
+  model_breaker_ = std::make_shared<net::CircuitBreaker>(net::CircuitBreakerOptions{});
+  auto breaker = model_breaker_;
+  return
+      [m, http, breaker](
+          const agent::AgentConfig& agent,
+          std::shared_ptr<core::Executor> executor) -> core::Result<std::unique_ptr<agent::Model>> {
+        if (m.endpoint.empty()) {
+          return core::FailedPreconditionError("agent '" + agent.name +
+                                               "' runs on an LLM but model.endpoint is not set");
+        }
+        agent::OpenAiModelOptions o;
+        o.base_url = m.endpoint;
+        o.api_version = m.api_version;
+        o.model = agent.model.name.empty() ? m.name : agent.model.name;
+        if (!m.api_key.empty()) {
+          auto key = m.api_key.rfind("secret://", 0) == 0
+                         ? agent::ResolveSecretFromEnvironment(m.api_key)
+                         : core::Result<std::string>(m.api_key);
+          if (!key.ok()) return key.status().WithContext("model.api_key");
+          o.api_key = *key;
+        }
+        o.temperature = agent.model.temperature;
+        o.max_tokens = agent.model.max_tokens;
+        o.first_token_timeout = std::chrono::seconds(m.timeout_s);
+        o.max_retries = m.max_retries;
+        o.shared_breaker = breaker;
+        return agent::CreateOpenAiModel(o, http, std::move(executor));
+      };
 }
 
 std::shared_ptr<const agent::ScenarioConfig> Runtime::Scenario(const std::string& name) {
@@ -230,6 +232,15 @@ nlohmann::json Runtime::Readiness() {
                         {"detail", config_.agents.scenario}};
   checks["stt"] = {{"ok", stt_ != nullptr}, {"detail", config_.speech.stt.provider}};
   checks["tts"] = {{"ok", tts_ != nullptr}, {"detail", config_.speech.tts.provider}};
+  if (config_.model.provider != "flow") {
+    const bool configured = !config_.model.endpoint.empty();
+    const auto state =
+        model_breaker_ ? model_breaker_->state() : net::CircuitBreaker::State::kClosed;
+    checks["model"] = {{"ok", configured && state != net::CircuitBreaker::State::kOpen},
+                       {"detail", configured ? config_.model.endpoint + " (circuit " +
+                                                   std::string(net::CircuitStateName(state)) + ")"
+                                             : std::string("model.endpoint is not set")}};
+  }
   const size_t depth = compute_->QueueDepth();
   checks["compute"] = {{"ok", depth < static_cast<size_t>(config_.compute.max_queue)},
                        {"detail", "queue depth " + std::to_string(depth)}};
@@ -238,9 +249,9 @@ nlohmann::json Runtime::Readiness() {
                        {"detail", std::to_string(store_->pending_writes()) + " writes pending"}};
   }
   const int max = capacity();
-  checks["capacity"] = {{"ok", max <= 0 || active_.load() < max},
-                        {"detail", std::to_string(active_.load()) + "/" + std::to_string(max) +
-                                       " sessions"}};
+  checks["capacity"] = {
+      {"ok", max <= 0 || active_.load() < max},
+      {"detail", std::to_string(active_.load()) + "/" + std::to_string(max) + " sessions"}};
   bool ready = true;
   for (auto& [k, v] : checks.items()) ready = ready && v["ok"].get<bool>();
   return {{"ready", ready}, {"checks", checks}};

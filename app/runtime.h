@@ -15,6 +15,7 @@
 #include "agent/tools/tool.h"
 #include "core/executor.h"
 #include "core/thread_pool.h"
+#include "net/circuit_breaker.h"
 #include "net/http_client.h"
 #include "platform/config.h"
 #include "platform/metrics.h"
@@ -81,6 +82,7 @@ class Runtime {
   agent::ToolRegistry tools_;
   std::unique_ptr<agent::ScenarioCatalog> catalog_;
   agent::ModelFactory model_factory_;
+  std::shared_ptr<net::CircuitBreaker> model_breaker_;  // shared by every session's LLM
   std::atomic<int> active_{0};
 };
 
