@@ -45,8 +45,9 @@ core::Status CheckKeys(const std::string& file, const YAML::Node& map, const cha
     for (const char* k : known) ok = ok || key == k;
     if (!ok) {
       std::vector<std::string> names(known.begin(), known.end());
-      return Bad(file, kv.first, std::string("unknown key '") + key + "' in " + what +
-                                     " (known: " + JoinNames(names) + ")");
+      return Bad(file, kv.first,
+                 std::string("unknown key '") + key + "' in " + what +
+                     " (known: " + JoinNames(names) + ")");
     }
   }
   return core::OkStatus();
@@ -108,14 +109,15 @@ core::Status ParseAnswer(const std::string& file, const YAML::Node& n, FlowAnswe
 
 core::Status ParseSlot(const std::string& file, const YAML::Node& s, FlowSlot* slot) {
   if (!s.IsMap()) return Bad(file, s, "'slot' must be a map with 'name' and 'type'");
-  ARTAGENT_RETURN_IF_ERROR(CheckKeys(file, s, "a slot",
-                                     {"name", "type", "min_length", "max_length", "min", "max",
-                                      "choices", "date_range"}));
+  ARTAGENT_RETURN_IF_ERROR(CheckKeys(
+      file, s, "a slot",
+      {"name", "type", "min_length", "max_length", "min", "max", "choices", "date_range"}));
   ARTAGENT_ASSIGN_OR_RETURN(slot->name, Str(file, s, "name", true));
   ARTAGENT_ASSIGN_OR_RETURN(slot->spec.type, Str(file, s, "type", true));
   if (!IsSlotType(slot->spec.type)) {
-    return Bad(file, s["type"], "slot '" + slot->name + "': unknown type '" + slot->spec.type +
-                                    "' (known: " + JoinNames(SlotTypes()) + ")");
+    return Bad(file, s["type"],
+               "slot '" + slot->name + "': unknown type '" + slot->spec.type +
+                   "' (known: " + JoinNames(SlotTypes()) + ")");
   }
   if (s["min_length"]) slot->spec.min_length = s["min_length"].as<int>();
   if (s["max_length"]) slot->spec.max_length = s["max_length"].as<int>();
@@ -148,11 +150,11 @@ core::Status ParseSlot(const std::string& file, const YAML::Node& s, FlowSlot* s
 
 core::Status ParseNode(const std::string& file, const YAML::Node& n, FlowNode* node) {
   if (!n.IsMap()) return Bad(file, n, "a flow node must be a map with an 'id'");
-  ARTAGENT_RETURN_IF_ERROR(CheckKeys(
-      file, n, "a flow node",
-      {"id", "prompt", "answers", "slot", "confirm", "next", "tool", "args", "on_result",
-       "handoff", "reason", "end_call", "transfer", "no_match", "no_input", "max_retries",
-       "on_max_retries", "end"}));
+  ARTAGENT_RETURN_IF_ERROR(
+      CheckKeys(file, n, "a flow node",
+                {"id", "prompt", "answers", "slot", "confirm", "next", "tool", "args", "on_result",
+                 "handoff", "reason", "end_call", "transfer", "no_match", "no_input", "max_retries",
+                 "on_max_retries", "end"}));
   node->line = n.Mark().line + 1;
   ARTAGENT_ASSIGN_OR_RETURN(node->id, Str(file, n, "id", true));
   ARTAGENT_ASSIGN_OR_RETURN(node->prompt, Str(file, n, "prompt"));
@@ -206,14 +208,15 @@ core::Status ParseNode(const std::string& file, const YAML::Node& n, FlowNode* n
   if (node->slot && !node->answers.empty()) {
     return Bad(file, n, at + " has both a slot and answers; use one");
   }
-  const int actions = !node->tool.empty() + !node->handoff.empty() + node->end_call +
-                      !node->transfer.empty();
+  const int actions =
+      !node->tool.empty() + !node->handoff.empty() + node->end_call + !node->transfer.empty();
   if (actions > 1) {
     return Bad(file, n, at + ": use only one of tool, handoff, end_call, transfer");
   }
   if (actions == 1 && (node->slot || !node->answers.empty())) {
-    return Bad(file, n, at + " both waits for the caller (slot/answers) and acts (tool/handoff/"
-                            "end_call/transfer); split it into two nodes");
+    return Bad(file, n,
+               at + " both waits for the caller (slot/answers) and acts (tool/handoff/"
+                    "end_call/transfer); split it into two nodes");
   }
   if (!node->tool.empty() && node->on_result.empty() && node->next.empty()) {
     return Bad(file, n, at + " calls tool '" + node->tool + "' but has no on_result or next");
@@ -225,8 +228,9 @@ core::Status ParseNode(const std::string& file, const YAML::Node& n, FlowNode* n
     return Bad(file, n, at + ": 'confirm' needs a 'slot'");
   }
   if (!node->end && actions == 0 && !node->slot && node->answers.empty() && node->next.empty()) {
-    return Bad(file, n, at + " has no answers, slot, next, action or end: the conversation "
-                             "would stop here");
+    return Bad(file, n,
+               at + " has no answers, slot, next, action or end: the conversation "
+                    "would stop here");
   }
   return core::OkStatus();
 }
@@ -285,10 +289,10 @@ core::Result<YAML::Node> LoadYaml(const std::string& path, const char* what) {
 }
 
 core::Status ParseAgent(const std::string& path, const YAML::Node& root, AgentConfig* a) {
-  ARTAGENT_RETURN_IF_ERROR(CheckKeys(path, root, "an agent file",
-                                     {"name", "description", "greeting", "return_greeting",
-                                      "instructions", "voice", "model", "tools", "speech",
-                                      "flow"}));
+  ARTAGENT_RETURN_IF_ERROR(
+      CheckKeys(path, root, "an agent file",
+                {"name", "description", "greeting", "return_greeting", "instructions", "voice",
+                 "model", "tools", "speech", "flow"}));
   ARTAGENT_ASSIGN_OR_RETURN(a->name, Str(path, root, "name", true));
   ARTAGENT_ASSIGN_OR_RETURN(a->description, Str(path, root, "description"));
   ARTAGENT_ASSIGN_OR_RETURN(a->greeting, Str(path, root, "greeting"));
@@ -301,8 +305,8 @@ core::Status ParseAgent(const std::string& path, const YAML::Node& root, AgentCo
     if (m.IsScalar()) {
       a->model.provider = m.as<std::string>();
     } else if (m.IsMap()) {
-      ARTAGENT_RETURN_IF_ERROR(CheckKeys(path, m, "'model'",
-                                         {"provider", "name", "temperature", "max_tokens"}));
+      ARTAGENT_RETURN_IF_ERROR(
+          CheckKeys(path, m, "'model'", {"provider", "name", "temperature", "max_tokens"}));
       ARTAGENT_ASSIGN_OR_RETURN(a->model.provider, Str(path, m, "provider"));
       ARTAGENT_ASSIGN_OR_RETURN(a->model.name, Str(path, m, "name"));
       if (m["temperature"]) a->model.temperature = m["temperature"].as<double>();
@@ -312,15 +316,15 @@ core::Status ParseAgent(const std::string& path, const YAML::Node& root, AgentCo
     }
     if (!a->model.provider.empty() && a->model.provider != "flow" &&
         a->model.provider != "openai") {
-      return Bad(path, m, "unknown model provider '" + a->model.provider +
-                              "' (known: flow, openai)");
+      return Bad(path, m,
+                 "unknown model provider '" + a->model.provider + "' (known: flow, openai)");
     }
   }
   if (YAML::Node speech = root["speech"]) {
     if (!speech.IsMap()) return Bad(path, speech, "'speech' must be a map");
-    ARTAGENT_RETURN_IF_ERROR(CheckKeys(
-        path, speech, "'speech'",
-        {"grammar", "end_of_turn_silence_ms", "no_input_timeout_ms", "phrase_hints"}));
+    ARTAGENT_RETURN_IF_ERROR(
+        CheckKeys(path, speech, "'speech'",
+                  {"grammar", "end_of_turn_silence_ms", "no_input_timeout_ms", "phrase_hints"}));
     if (speech["grammar"]) a->grammar_recognition = speech["grammar"].as<bool>();
     if (speech["end_of_turn_silence_ms"]) {
       a->end_of_turn_silence_ms = speech["end_of_turn_silence_ms"].as<int>();
@@ -341,8 +345,10 @@ core::Status ParseAgent(const std::string& path, const YAML::Node& root, AgentCo
   YAML::Node flow = root["flow"];
   if (!flow) {
     if (a->model.provider == "openai") return core::OkStatus();
-    return Bad(path, root, "agent '" + a->name + "' has no 'flow' for the flow model (an "
-                           "LLM-only agent says `model: openai`)");
+    return Bad(path, root,
+               "agent '" + a->name +
+                   "' has no 'flow' for the flow model (an "
+                   "LLM-only agent says `model: openai`)");
   }
   ARTAGENT_RETURN_IF_ERROR(CheckKeys(path, flow, "'flow'", {"start", "nodes"}));
   ARTAGENT_ASSIGN_OR_RETURN(a->flow.start, Str(path, flow, "start", true));
@@ -365,8 +371,9 @@ core::Status ParseEdges(const std::string& path, const YAML::Node& root, Scenari
   if (!edges) return core::OkStatus();
   if (!edges.IsSequence()) return Bad(path, edges, "'handoffs' must be a list of edges");
   for (const auto& e : edges) {
-    ARTAGENT_RETURN_IF_ERROR(CheckKeys(
-        path, e, "a hand-off edge", {"from", "to", "type", "share_context", "tool", "description"}));
+    ARTAGENT_RETURN_IF_ERROR(
+        CheckKeys(path, e, "a hand-off edge",
+                  {"from", "to", "type", "share_context", "tool", "description"}));
     HandoffEdge edge;
     edge.line = e.Mark().line + 1;
     ARTAGENT_ASSIGN_OR_RETURN(edge.from, Str(path, e, "from", true));
@@ -383,16 +390,16 @@ core::Status ParseEdges(const std::string& path, const YAML::Node& root, Scenari
       if (!s->Find(*name)) {
         std::vector<std::string> names;
         for (const auto& [n, a] : s->agents) names.push_back(n);
-        return Bad(path, e, "hand-off edge names agent '" + *name +
-                                "', which is not in the scenario (agents: " + JoinNames(names) +
-                                ")");
+        return Bad(path, e,
+                   "hand-off edge names agent '" + *name +
+                       "', which is not in the scenario (agents: " + JoinNames(names) + ")");
       }
     }
     if (edge.from == edge.to) return Bad(path, e, "a hand-off edge from an agent to itself");
     if (edge.tool.empty()) edge.tool = "handoff_" + edge.to;
     if (s->Edge(edge.from, edge.tool)) {
-      return Bad(path, e, "agent '" + edge.from + "' already has a hand-off tool '" + edge.tool +
-                              "'");
+      return Bad(path, e,
+                 "agent '" + edge.from + "' already has a hand-off tool '" + edge.tool + "'");
     }
     s->edges.push_back(std::move(edge));
   }
@@ -458,10 +465,10 @@ core::Result<ScenarioConfig> LoadScenario(const std::string& agents_dir, const s
     s.dir = dir;
     s.name = name;
     s.file = path;
-    ARTAGENT_RETURN_IF_ERROR(CheckKeys(path, root, "a scenario file",
-                                       {"description", "start_agent", "agents", "handoffs",
-                                        "default_handoff_type", "remember", "template_vars",
-                                        "tools"}));
+    ARTAGENT_RETURN_IF_ERROR(
+        CheckKeys(path, root, "a scenario file",
+                  {"description", "start_agent", "agents", "handoffs", "default_handoff_type",
+                   "remember", "template_vars", "tools"}));
     ARTAGENT_ASSIGN_OR_RETURN(s.description, Str(path, root, "description"));
     ARTAGENT_ASSIGN_OR_RETURN(s.start_agent, Str(path, root, "start_agent", true));
     ARTAGENT_ASSIGN_OR_RETURN(s.remember, StrList(path, root, "remember"));
@@ -540,8 +547,8 @@ std::vector<std::string> CheckScenarioTools(const ScenarioConfig& scenario,
     for (const auto& t : a.tools) {
       if (!known.count(t)) {
         problems.push_back(a.file + ":" + std::to_string(a.line) + ": agent '" + name +
-                           "': unknown tool '" + t + "' (known: " +
-                           JoinNames({known.begin(), known.end()}) + ")");
+                           "': unknown tool '" + t +
+                           "' (known: " + JoinNames({known.begin(), known.end()}) + ")");
       }
     }
     for (const auto& n : a.flow.nodes) {

@@ -57,20 +57,20 @@ struct FlowNode {
   std::string confirm;  // after the slot is filled: ask this yes/no question before moving on
   std::string next;     // after the slot or an answer without its own `next`; or pass-through
   // Actions taken once the prompt is said (at most one):
-  std::string tool;                          // call this tool ...
-  std::map<std::string, std::string> args;   // ... with these templated arguments
-  std::vector<FlowBranch> on_result;         // ... and branch on its output
-  std::string handoff;                       // hand the call to this agent
+  std::string tool;                         // call this tool ...
+  std::map<std::string, std::string> args;  // ... with these templated arguments
+  std::vector<FlowBranch> on_result;        // ... and branch on its output
+  std::string handoff;                      // hand the call to this agent
   std::string handoff_reason;
-  bool end_call = false;                     // hang up
-  std::string transfer;                      // transfer the call to this number / SIP URI
+  bool end_call = false;  // hang up
+  std::string transfer;   // transfer the call to this number / SIP URI
   // Re-prompts.
   std::string no_match;  // the answer fits nothing (templated); default: "Sorry, ..." + prompt
   std::string no_input;  // the caller said nothing (speech.no_input_timeout_ms)
   int max_retries = 3;   // re-prompts before `on_max_retries`
   std::string on_max_retries;  // node to go to then ("" = keep asking)
-  bool end = false;      // the dialogue is complete after the prompt (the call stays open)
-  int line = 0;          // where it is defined, for messages
+  bool end = false;            // the dialogue is complete after the prompt (the call stays open)
+  int line = 0;                // where it is defined, for messages
 };
 
 struct FlowConfig {
@@ -101,7 +101,7 @@ struct AgentConfig {
   int end_of_turn_silence_ms = 0;    // speech.end_of_turn_silence_ms; 0 = the session's
   int no_input_timeout_ms = 0;       // speech.no_input_timeout_ms; 0 = never re-prompt on silence
   std::vector<std::string> phrase_hints;  // speech.phrase_hints
-  FlowConfig flow;                   // empty when the agent only runs on an LLM
+  FlowConfig flow;                        // empty when the agent only runs on an LLM
   std::string file;
   int line = 1;
 };
@@ -112,8 +112,8 @@ struct HandoffEdge {
   std::string to;
   std::string type = "announced";  // "announced" | "discrete"
   bool share_context = true;
-  std::string tool;                // the generated tool's name; default "handoff_<to>"
-  std::string description;         // when to use it (the tool's description for LLMs)
+  std::string tool;         // the generated tool's name; default "handoff_<to>"
+  std::string description;  // when to use it (the tool's description for LLMs)
   int line = 0;
 };
 

@@ -25,8 +25,7 @@ const nlohmann::json* Walk(const nlohmann::json* at, const std::string& rest) {
     if (at->is_object()) {
       auto it = at->find(key);
       at = it == at->end() ? nullptr : &*it;
-    } else if (at->is_array() && !key.empty() &&
-               std::all_of(key.begin(), key.end(), ::isdigit)) {
+    } else if (at->is_array() && !key.empty() && std::all_of(key.begin(), key.end(), ::isdigit)) {
       size_t i = std::stoul(key);
       at = i < at->size() ? &(*at)[i] : nullptr;
     } else {
@@ -48,12 +47,11 @@ std::string Ordinal(int d) {
 
 // "1985-03-03" -> "March 3rd, 1985"; anything else unchanged.
 std::string SpeakDate(const std::string& iso) {
-  static const char* kMonths[] = {"January", "February", "March",     "April",   "May",
-                                  "June",    "July",     "August",    "September", "October",
-                                  "November", "December"};
+  static const char* kMonths[] = {"January",   "February", "March",    "April",
+                                  "May",       "June",     "July",     "August",
+                                  "September", "October",  "November", "December"};
   int y = 0, m = 0, d = 0;
-  if (std::sscanf(iso.c_str(), "%d-%d-%d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 ||
-      d > 31) {
+  if (std::sscanf(iso.c_str(), "%d-%d-%d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
     return iso;
   }
   return std::string(kMonths[m - 1]) + " " + Ordinal(d) + ", " + std::to_string(y);

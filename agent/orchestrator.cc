@@ -15,10 +15,10 @@ using session::HistoryItem;
 using session::ToolCallInfo;
 
 nlohmann::json ReasonSchema() {
-  return {{"type", "object"},
-          {"properties",
-           {{"reason", {{"type", "string"}, {"description", "Why, in a few words."}}}}},
-          {"required", nlohmann::json::array()}};
+  return {
+      {"type", "object"},
+      {"properties", {{"reason", {{"type", "string"}, {"description", "Why, in a few words."}}}}},
+      {"required", nlohmann::json::array()}};
 }
 
 ToolSpec EndCallSpec() {
@@ -144,8 +144,8 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
     o_->visited_.insert(agent.name);
     std::string greeting;
     if (announce) {
-      greeting = returning && !agent.return_greeting.empty() ? agent.return_greeting
-                                                             : agent.greeting;
+      greeting =
+          returning && !agent.return_greeting.empty() ? agent.return_greeting : agent.greeting;
       greeting = o_->memory_.Render(greeting);
     }
     step_start_ = true;
@@ -282,9 +282,8 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
       r.info.arguments = r.call.arguments;
       r.info.agent = agent.name;
       r.started = o_->deps_.executor->Now();
-      const bool is_client =
-          std::any_of(client_tools_.begin(), client_tools_.end(),
-                      [&](const ToolSpec& s) { return s.name == r.call.name; });
+      const bool is_client = std::any_of(client_tools_.begin(), client_tools_.end(),
+                                         [&](const ToolSpec& s) { return s.name == r.call.name; });
       if (is_client) {
         r.info.status = "client";
         client_call = true;
@@ -315,12 +314,11 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
       Complete(i, ToolResult{core::OkStatus(), {}});
       return;
     }
-    nlohmann::json args = nlohmann::json::parse(r.call.arguments.empty() ? "{}" : r.call.arguments,
-                                                nullptr, false);
+    nlohmann::json args =
+        nlohmann::json::parse(r.call.arguments.empty() ? "{}" : r.call.arguments, nullptr, false);
     if (args.is_discarded() || !args.is_object()) {
-      Complete(i, ToolResult{core::InvalidArgumentError(
-                                 "the arguments are not a JSON object: " +
-                                 r.call.arguments.substr(0, 200)),
+      Complete(i, ToolResult{core::InvalidArgumentError("the arguments are not a JSON object: " +
+                                                        r.call.arguments.substr(0, 200)),
                              {}});
       return;
     }
@@ -348,9 +346,9 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
         }
       }
       if (cb_.on_call_control) cb_.on_call_control(control);
-      Complete(i, ToolResult{core::OkStatus(),
-                             {{"ok", true},
-                              {"note", "done once you finish speaking; say goodbye now"}}});
+      Complete(i, ToolResult{
+                      core::OkStatus(),
+                      {{"ok", true}, {"note", "done once you finish speaking; say goodbye now"}}});
       return;
     }
     const Tool* tool = o_->deps_.tools ? o_->deps_.tools->Find(r.call.name) : nullptr;
@@ -370,10 +368,10 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
     const std::string name = r.call.name;
     r.timer = executor->RunAfter(tool->timeout(), [weak, i, name, ms = tool->timeout().count()] {
       if (auto t = weak.lock(); t && t->Live()) {
-        t->Complete(i, ToolResult{core::DeadlineExceededError(
-                                      "tool '" + name + "' timed out after " +
-                                      std::to_string(ms) + " ms"),
-                                  {}});
+        t->Complete(i,
+                    ToolResult{core::DeadlineExceededError("tool '" + name + "' timed out after " +
+                                                           std::to_string(ms) + " ms"),
+                               {}});
       }
     });
     // Tools are shared by every session and keep no per-call state; the registry hands them out
@@ -455,13 +453,12 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
       Finish(core::InternalError("too many hand-offs in one response"));
       return;
     }
-    session::HandoffInfo info{o_->current_, to->name, h.edge.type, h.edge.share_context,
-                              h.reason};
+    session::HandoffInfo info{o_->current_, to->name, h.edge.type, h.edge.share_context, h.reason};
     const bool returning = o_->visited_.count(to->name) > 0;
     o_->current_ = to->name;
     o_->share_context_[to->name] = h.edge.share_context;
-    core::LogInfo("agent", "{}: hand-off {} -> {} ({})", o_->opts_.session_id, info.from,
-                  info.to, info.type);
+    core::LogInfo("agent", "{}: hand-off {} -> {} ({})", o_->opts_.session_id, info.from, info.to,
+                  info.type);
     if (cb_.on_handoff) cb_.on_handoff(info);
     if (!Live()) return;
     // The new agent's chat: the conversation as the session holds it at the start of this
@@ -574,12 +571,11 @@ std::vector<ToolSpec> Orchestrator::ToolsFor(const AgentConfig& agent) const {
   }
   for (const auto* e : EdgesFrom(*deps_.scenario, agent.name)) {
     const AgentConfig* to = deps_.scenario->Find(e->to);
-    std::string description = !e->description.empty()
-                                  ? e->description
-                                  : "Hand the conversation to " + e->to +
-                                        (to && !to->description.empty()
-                                             ? ": " + to->description
-                                             : std::string("."));
+    std::string description =
+        !e->description.empty()
+            ? e->description
+            : "Hand the conversation to " + e->to +
+                  (to && !to->description.empty() ? ": " + to->description : std::string("."));
     out.push_back({e->tool, description, ReasonSchema()});
   }
   return out;
@@ -647,8 +643,8 @@ std::vector<ChatMessage> Orchestrator::MessagesFor(const AgentConfig& agent,
       }
       case HistoryItem::Role::kHandoff: {
         std::string note = "(The conversation was handed from " + h.handoff.from + " to " +
-                           h.handoff.to + (h.handoff.reason.empty() ? "" : ": " + h.handoff.reason) +
-                           ".)";
+                           h.handoff.to +
+                           (h.handoff.reason.empty() ? "" : ": " + h.handoff.reason) + ".)";
         out.push_back({ChatMessage::Role::kSystem, note});
         break;
       }
@@ -666,9 +662,8 @@ std::unique_ptr<session::ResponseStream> Orchestrator::Respond(
   });
   // Start on a later turn of the strand: the session expects no callback inside Respond().
   // The flow model's next node is decided now so that ExpectedGrammar() already reflects it.
-  deps_.executor->Post([weak, request_copy = session::ResponseRequest{nullptr, request.greeting,
-                                                                       request.no_input, "",
-                                                                       nullptr}] {
+  deps_.executor->Post([weak, request_copy = session::ResponseRequest{
+                                  nullptr, request.greeting, request.no_input, "", nullptr}] {
     if (auto t = weak.lock()) t->Start(request_copy);
   });
   return stream;

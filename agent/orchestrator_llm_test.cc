@@ -28,13 +28,16 @@ std::string SourceDir() {
   return d ? d : ".";
 }
 
-bool Has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool Has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 std::string Sse(const json& j) { return "data: " + j.dump() + "\n\n"; }
 std::string Text(const std::string& t) {
-  return Sse({{"id", "c"},
-              {"object", "chat.completion.chunk"},
-              {"choices", {{{"index", 0}, {"delta", {{"content", t}}}, {"finish_reason", nullptr}}}}});
+  return Sse(
+      {{"id", "c"},
+       {"object", "chat.completion.chunk"},
+       {"choices", {{{"index", 0}, {"delta", {{"content", t}}}, {"finish_reason", nullptr}}}}});
 }
 std::string Finish(const std::string& reason) {
   return Sse({{"id", "c"},
@@ -55,17 +58,19 @@ std::string CallStart(int index, const std::string& id, const std::string& name)
                  {"finish_reason", nullptr}}}}});
 }
 std::string CallArgs(int index, const std::string& piece) {
-  return Sse({{"id", "c"},
-              {"choices",
-               {{{"index", 0},
-                 {"delta", {{"tool_calls", {{{"index", index}, {"function", {{"arguments", piece}}}}}}}},
-                 {"finish_reason", nullptr}}}}});
+  return Sse(
+      {{"id", "c"},
+       {"choices",
+        {{{"index", 0},
+          {"delta", {{"tool_calls", {{{"index", index}, {"function", {{"arguments", piece}}}}}}}},
+          {"finish_reason", nullptr}}}}});
 }
 // Azure OpenAI's first chunk: no choices, only the prompt's content-filter results.
 const std::string kAzureFirst =
     Sse({{"id", ""},
          {"choices", json::array()},
-         {"prompt_filter_results", {{{"prompt_index", 0}, {"content_filter_results", json::object()}}}}});
+         {"prompt_filter_results",
+          {{{"prompt_index", 0}, {"content_filter_results", json::object()}}}}});
 const char kDone[] = "data: [DONE]\n\n";
 
 ScriptedResponse Stream() {
@@ -92,8 +97,9 @@ class InsuranceLlmTest : public ::testing::Test {
     deps.scenario = scenario_;
     deps.tools = &tools_;
     deps.executor = ex_;
-    deps.model_factory = [this](const AgentConfig&, std::shared_ptr<core::Executor> ex)
-        -> core::Result<std::unique_ptr<Model>> {
+    deps.model_factory =
+        [this](const AgentConfig&,
+               std::shared_ptr<core::Executor> ex) -> core::Result<std::unique_ptr<Model>> {
       OpenAiModelOptions o;
       // The Azure deployment URL form, with its api-key header.
       o.base_url = server_->base_url() + "/openai/deployments/gpt-4o";
@@ -125,7 +131,8 @@ class InsuranceLlmTest : public ::testing::Test {
 
   // One caller turn, the way the session drives it: history in, callbacks on the strand.
   Reply Say(const std::string& text, bool greeting = false) {
-    if (!greeting) history_.push_back({"u" + std::to_string(history_.size()), HistoryItem::Role::kUser, text});
+    if (!greeting)
+      history_.push_back({"u" + std::to_string(history_.size()), HistoryItem::Role::kUser, text});
     auto reply = std::make_shared<Reply>();
     auto done = std::make_shared<std::promise<void>>();
     ex_->RunSync([&] {
@@ -158,8 +165,8 @@ class InsuranceLlmTest : public ::testing::Test {
     EXPECT_EQ(done->get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
     ex_->RunSync([&] {
       if (!reply->text.empty()) {
-        history_.push_back({"a" + std::to_string(history_.size()), HistoryItem::Role::kAssistant,
-                            reply->text});
+        history_.push_back(
+            {"a" + std::to_string(history_.size()), HistoryItem::Role::kAssistant, reply->text});
       }
     });
     return *reply;
@@ -241,15 +248,17 @@ TEST_F(InsuranceLlmTest, ToolLoopHandoffRetryParallelCallsAndRecovery) {
                        .Header("Content-Type", "application/json")
                        .Header("retry-after-ms", "50")
                        .Write(R"({"error":{"message":"Rate limit reached","code":"429"}})"));
-  server_->Enqueue(Stream()
-                       .Write(CallStart(0, "call_p", "get_policy"))
-                       .Write(CallStart(1, "call_c", "create_claim"))
-                       .Write(CallArgs(0, R"({"policy_number":"40213587"})"))
-                       .Write(CallArgs(1, R"({"policy_number":"40213587","incident_date":"2026-11-20",)"))
-                       .Write(CallArgs(1, R"("location":"Main Street, Redmond","description":"A tree fell on the car",)"))
-                       .Write(CallArgs(1, R"("injuries":false,"vehicle_drivable":true})"))
-                       .Write(Finish("tool_calls"))
-                       .Write(kDone));
+  server_->Enqueue(
+      Stream()
+          .Write(CallStart(0, "call_p", "get_policy"))
+          .Write(CallStart(1, "call_c", "create_claim"))
+          .Write(CallArgs(0, R"({"policy_number":"40213587"})"))
+          .Write(CallArgs(1, R"({"policy_number":"40213587","incident_date":"2026-11-20",)"))
+          .Write(CallArgs(
+              1, R"("location":"Main Street, Redmond","description":"A tree fell on the car",)"))
+          .Write(CallArgs(1, R"("injuries":false,"vehicle_drivable":true})"))
+          .Write(Finish("tool_calls"))
+          .Write(kDone));
   server_->Enqueue(Stream().Write(Text("Your claim is filed.")).Write(Finish("stop")).Write(kDone));
   r = Say("a tree fell on my car on main street in redmond last friday, nobody hurt, it drives");
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();

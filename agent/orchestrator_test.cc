@@ -18,7 +18,9 @@ std::string SourceDir() {
   return d ? d : ".";
 }
 
-bool Has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool Has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 // A model that replays scripted steps (text + tool calls) and records what it was asked.
 class ScriptedModel : public Model {
@@ -154,8 +156,8 @@ class Conversation {
 
   void Record(const Reply& reply) {
     if (!reply.text.empty()) {
-      history.push_back({"a" + std::to_string(history.size()), HistoryItem::Role::kAssistant,
-                         reply.text});
+      history.push_back(
+          {"a" + std::to_string(history.size()), HistoryItem::Role::kAssistant, reply.text});
     }
   }
 
@@ -361,8 +363,9 @@ class ToolLoopTest : public ::testing::Test {
     deps.scenario = scenario_;
     deps.tools = &tools_;
     deps.executor = ex_;
-    deps.model_factory = [this](const AgentConfig&, std::shared_ptr<core::Executor> ex)
-        -> core::Result<std::unique_ptr<Model>> {
+    deps.model_factory =
+        [this](const AgentConfig&,
+               std::shared_ptr<core::Executor> ex) -> core::Result<std::unique_ptr<Model>> {
       return std::unique_ptr<Model>(new ScriptedModel(ex, &steps_, &requests_));
     };
     orch_ = std::make_unique<Orchestrator>(std::move(deps), OrchestratorOptions{"sess_t"});
@@ -385,7 +388,8 @@ TEST_F(ToolLoopTest, ScriptedGreetingNeedsNoModelCall) {
 }
 
 TEST_F(ToolLoopTest, ParallelCallsRunTogetherAndFeedTheModel) {
-  steps_.push_back({"Let me check.", {{"c1", "lookup", R"({"q":1})"}, {"c2", "lookup", R"({"q":2})"}}});
+  steps_.push_back(
+      {"Let me check.", {{"c1", "lookup", R"({"q":1})"}, {"c2", "lookup", R"({"q":2})"}}});
   steps_.push_back({"Found it, Ann.", {}});
   conv_->history.push_back({"u1", HistoryItem::Role::kUser, "find my order"});
   Conversation::Reply reply;
@@ -417,7 +421,8 @@ TEST_F(ToolLoopTest, ParallelCallsRunTogetherAndFeedTheModel) {
   conv_->Record(reply);
   steps_.push_back({"Anything else?", {}});
   conv_->Say("thanks");
-  EXPECT_TRUE(Has(requests_.back().messages[0].content, "You help Ann.")) << requests_.back().messages[0].content;
+  EXPECT_TRUE(Has(requests_.back().messages[0].content, "You help Ann."))
+      << requests_.back().messages[0].content;
   EXPECT_TRUE(Has(requests_.back().messages[0].content, "- caller_name: Ann"));
 }
 

@@ -59,8 +59,7 @@ std::string ScenarioCatalog::Fingerprint(const std::string& name) const {
     const std::string ext = e.path().extension().string();
     if (ext != ".yaml" && ext != ".yml") continue;
     auto t = fs::last_write_time(e.path(), ec);
-    parts.push_back(e.path().string() + ":" +
-                    std::to_string(t.time_since_epoch().count()) + ":" +
+    parts.push_back(e.path().string() + ":" + std::to_string(t.time_since_epoch().count()) + ":" +
                     std::to_string(fs::file_size(e.path(), ec)));
   }
   std::sort(parts.begin(), parts.end());
@@ -111,8 +110,9 @@ int ScenarioCatalog::ReloadChanged() {
     }
     auto s = LoadOne(name);
     if (!s.ok()) {
-      core::LogError("agents", "scenario '{}' changed but does not load; keeping the previous "
-                               "version: {}",
+      core::LogError("agents",
+                     "scenario '{}' changed but does not load; keeping the previous "
+                     "version: {}",
                      name, s.status().message());
       continue;
     }

@@ -13,9 +13,9 @@ namespace fs = std::filesystem;
 class ScenarioCatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("catalog_" + std::string(
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ =
+        fs::temp_directory_path() /
+        ("catalog_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "demo");
     Write("demo/scenario.yaml", "start_agent: a\nagents: [a.yaml]\n");
@@ -26,7 +26,8 @@ class ScenarioCatalogTest : public ::testing::Test {
     std::ofstream(dir_ / rel) << text;
     // Editors save within the same second: move the time on so the change is seen.
     static int tick = 0;
-    fs::last_write_time(dir_ / rel, fs::file_time_type::clock::now() + std::chrono::seconds(++tick));
+    fs::last_write_time(dir_ / rel,
+                        fs::file_time_type::clock::now() + std::chrono::seconds(++tick));
   }
   void WriteAgent(const std::string& greeting) {
     Write("demo/a.yaml", "name: a\ngreeting: " + greeting +

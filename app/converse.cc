@@ -20,7 +20,8 @@
 namespace artagent::app {
 namespace {
 
-constexpr char kConverseHelp[] = R"(Usage: artagent converse [--scenario NAME] --in caller.wav [--in more.wav] [--text "typed turn"] [--out agent.wav]
+constexpr char kConverseHelp[] =
+    R"(Usage: artagent converse [--scenario NAME] --in caller.wav [--in more.wav] [--text "typed turn"] [--out agent.wav]
 
 Runs a conversation offline through the same session engine as the server: the agent greets,
 then each --in WAV (any rate, mono or stereo) is streamed in real time as the caller's turn and
@@ -179,10 +180,10 @@ struct Feeder : std::enable_shared_from_this<Feeder> {
 }  // namespace
 
 int ConverseCommand(int argc, char** argv) {
-  auto args = ParseArgs(argc - 1, argv + 1,
-                        {"scenario", "in", "text", "dtmf", "out", "config", "store", "timeout-s",
-                         "log-level"},
-                        {"help", "no-greeting"});
+  auto args = ParseArgs(
+      argc - 1, argv + 1,
+      {"scenario", "in", "text", "dtmf", "out", "config", "store", "timeout-s", "log-level"},
+      {"help", "no-greeting"});
   if (!args.ok()) {
     std::fprintf(stderr, "artagent converse: %s\n", args.status().message().c_str());
     return 2;

@@ -28,14 +28,10 @@ json ParsedOr(const std::string& text, json fallback) {
 
 // A transcript entry; tool and hand-off entries carry their data as "tool" / "handoff".
 json TranscriptEntryJson(const platform::TranscriptEntry& e) {
-  json j = {{"seq", e.seq},
-            {"item_id", e.item_id},
-            {"role", e.role},
-            {"agent", e.agent},
-            {"text", e.text},
-            {"interrupted", e.interrupted},
-            {"at_ms", e.at_ms},
-            {"latency_ms", ParsedOr(e.metrics_json, json::object())}};
+  json j = {{"seq", e.seq},     {"item_id", e.item_id},
+            {"role", e.role},   {"agent", e.agent},
+            {"text", e.text},   {"interrupted", e.interrupted},
+            {"at_ms", e.at_ms}, {"latency_ms", ParsedOr(e.metrics_json, json::object())}};
   if (e.role == "user") j["dtmf"] = e.dtmf;
   if (e.role == "tool") j["tool"] = ParsedOr(e.data_json, json::object());
   if (e.role == "handoff") j["handoff"] = ParsedOr(e.data_json, json::object());
@@ -70,8 +66,8 @@ json AgentJson(const agent::AgentConfig& a, const agent::ScenarioConfig& scenari
   if (provider == "flow" && a.flow.nodes.empty()) provider = "openai";
   json handoffs = json::array();
   for (const auto* e : agent::EdgesFrom(scenario, a.name)) {
-    handoffs.push_back({{"to", e->to}, {"type", e->type}, {"tool", e->tool},
-                        {"share_context", e->share_context}});
+    handoffs.push_back(
+        {{"to", e->to}, {"type", e->type}, {"tool", e->tool}, {"share_context", e->share_context}});
   }
   return {{"name", a.name},
           {"description", a.description},
@@ -117,13 +113,14 @@ class RealtimeSocket : public server::WebSocketHandler, public transport::realti
   // are still in flight; the factory itself holds only a weak reference (no ownership cycle).
   static transport::realtime::SessionFactory MakeFactory(
       std::weak_ptr<server::WebSocketConnection> weak, Runtime* rt) {
-    return [weak, rt](session::SessionOptions opts, session::SessionOutput* out)
-               -> core::Result<std::shared_ptr<session::Session>> {
-      auto ws = weak.lock();
-      if (!ws) return core::CancelledError("the connection is gone");
-      std::shared_ptr<core::Executor> executor(ws, &ws->executor());
-      return rt->NewSession(std::move(executor), std::move(opts), out);
-    };
+    return
+        [weak, rt](session::SessionOptions opts,
+                   session::SessionOutput* out) -> core::Result<std::shared_ptr<session::Session>> {
+          auto ws = weak.lock();
+          if (!ws) return core::CancelledError("the connection is gone");
+          std::shared_ptr<core::Executor> executor(ws, &ws->executor());
+          return rt->NewSession(std::move(executor), std::move(opts), out);
+        };
   }
   void Release() {
     if (!released_) {
@@ -197,8 +194,8 @@ void AddApiRoutes(server::Router& router, Runtime* rt, json effective_config) {
       }
     }
     if (!only.empty() && out.empty()) {
-      return HttpResponse::Json(404, {{"error", {{"code", "not_found"},
-                                                 {"message", "no scenario '" + only + "'"}}}});
+      return HttpResponse::Json(
+          404, {{"error", {{"code", "not_found"}, {"message", "no scenario '" + only + "'"}}}});
     }
     return HttpResponse::Json(200, {{"agents", out}});
   });
@@ -217,8 +214,8 @@ void AddApiRoutes(server::Router& router, Runtime* rt, json effective_config) {
       entry["agents"] = agents;
       json edges = json::array();
       for (const auto& e : s->edges) {
-        edges.push_back({{"from", e.from}, {"to", e.to}, {"type", e.type},
-                         {"share_context", e.share_context}});
+        edges.push_back(
+            {{"from", e.from}, {"to", e.to}, {"type", e.type}, {"share_context", e.share_context}});
       }
       entry["handoffs"] = edges;
       out.push_back(entry);
@@ -256,7 +253,8 @@ void AddRealtimeRoute(server::Router& router, Runtime* rt) {
       return core::ResourceExhaustedError("the server is at capacity (" + reason +
                                           "); try again later");
     }
-    return std::unique_ptr<server::WebSocketHandler>(std::make_unique<RealtimeSocket>(ws, rt, scenario));
+    return std::unique_ptr<server::WebSocketHandler>(
+        std::make_unique<RealtimeSocket>(ws, rt, scenario));
   };
   router.AddWebSocket("/v1/realtime", std::move(route));
 }

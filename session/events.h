@@ -158,9 +158,8 @@ using SessionEvent =
     std::variant<SpeechStarted, SpeechStopped, InputCommitted, InputCleared, UserTextItem,
                  TranscriptPartial, TranscriptFinal, TranscriptFailed, ResponseStarted,
                  OutputItemStarted, TextDelta, AudioChunk, AudioCleared, OutputItemDone,
-                 ResponseDone, ItemTruncated, TurnMetrics, AgentChanged, SessionError,
-                 SessionEnded, ToolCallStarted, ToolCallFinished, HandoffOccurred, SlotSet,
-                 CallControlRequested>;
+                 ResponseDone, ItemTruncated, TurnMetrics, AgentChanged, SessionError, SessionEnded,
+                 ToolCallStarted, ToolCallFinished, HandoffOccurred, SlotSet, CallControlRequested>;
 
 // Implemented by transports. Called on the session's executor.
 class SessionOutput {

@@ -69,9 +69,9 @@ struct HistoryItem {
 
 struct ResponseRequest {
   const std::vector<HistoryItem>* history = nullptr;  // oldest first; valid during Respond()
-  bool greeting = false;          // the session just started: say the agent's greeting
-  bool no_input = false;          // the caller said nothing for speech().no_input_timeout_ms
-  std::string instructions;       // extra per-response instructions (Realtime response.create)
+  bool greeting = false;     // the session just started: say the agent's greeting
+  bool no_input = false;     // the caller said nothing for speech().no_input_timeout_ms
+  std::string instructions;  // extra per-response instructions (Realtime response.create)
   // Tools the Realtime client declared (session.update "tools", OpenAI function shape). When the
   // model calls one, the response ends with that call pending (status "client").
   const std::vector<nlohmann::json>* client_tools = nullptr;

@@ -1,8 +1,8 @@
 #include "session/session.h"
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <optional>
@@ -67,13 +67,13 @@ struct Session::Impl {
   // ---- input ----
   std::unique_ptr<audio::Resampler> in_resampler;
   int in_rate = 0;
-  audio::Samples resampled;              // scratch for input at other rates
+  audio::Samples resampled;                                     // scratch for input at other rates
   audio::FrameAssembler frames_in{audio::kEngineFrameSamples};  // 16 kHz -> 20 ms frames
-  std::deque<audio::Samples> prefix;     // the last frames before an onset (prefix padding)
+  std::deque<audio::Samples> prefix;  // the last frames before an onset (prefix padding)
   EndpointDetector endpoint;
   int64_t input_frames = 0;
   std::optional<TimePoint> last_voiced_at;
-  std::optional<TimePoint> onset_at;     // estimated arrival of the segment's first voiced frame
+  std::optional<TimePoint> onset_at;  // estimated arrival of the segment's first voiced frame
 
   // The caller utterance being recognised.
   struct Utterance {
@@ -109,7 +109,7 @@ struct Session::Impl {
       std::string voice;  // the voice of the agent who said it (hand-offs change it mid-reply)
     };
     std::deque<Clause> clauses;  // waiting for TTS
-    std::string synthesizing;         // the clause in TTS now
+    std::string synthesizing;    // the clause in TTS now
     bool tts_busy = false;
     std::shared_ptr<std::atomic<bool>> tts_cancel = std::make_shared<std::atomic<bool>>(false);
     // Synthesised, not yet sent. Bounded: five minutes of agent audio at up to 48 kHz.
@@ -145,7 +145,7 @@ struct Session::Impl {
   // ---- conversation ----
   std::vector<HistoryItem> history;
   std::vector<nlohmann::json> client_tools;  // Realtime session.update "tools"
-  bool voice_from_client = false;   // session.update chose a voice: agents do not override it
+  bool voice_from_client = false;  // session.update chose a voice: agents do not override it
   bool silence_from_client = false;
   std::unique_ptr<core::Timer> control_timer;
   std::unique_ptr<core::Timer> no_input_timer;
@@ -243,11 +243,12 @@ struct Session::Impl {
 
   void OpenRecognizer() {
     std::weak_ptr<Session> weak = self;
-    recognizer = std::make_unique<RecognizerPipe>(
-        deps.executor, deps.compute, deps.stt, [weak](const RecognizerPipe::Outcome& o) {
-          auto s = weak.lock();
-          if (s && !s->impl_->closed) s->impl_->OnRecognizer(o);
-        });
+    recognizer = std::make_unique<RecognizerPipe>(deps.executor, deps.compute, deps.stt,
+                                                  [weak](const RecognizerPipe::Outcome& o) {
+                                                    auto s = weak.lock();
+                                                    if (s && !s->impl_->closed)
+                                                      s->impl_->OnRecognizer(o);
+                                                  });
     recognizer->Open();
   }
 
@@ -980,7 +981,8 @@ struct Session::Impl {
     m.text_turn = t.text_arrived.has_value();
     m.endpointing_ms = Ms(t.speech_end, t.end_of_turn);
     m.stt_final_ms = Ms(t.end_of_turn, t.stt_final);
-    auto model_from = t.stt_final ? t.stt_final : (t.text_arrived ? t.text_arrived : t.response_start);
+    auto model_from =
+        t.stt_final ? t.stt_final : (t.text_arrived ? t.text_arrived : t.response_start);
     m.model_first_token_ms = Ms(model_from, t.first_token);
     m.first_clause_ms = Ms(t.first_token, t.first_clause);
     m.tts_first_audio_ms = Ms(t.first_clause, t.tts_first_audio);
@@ -1007,8 +1009,8 @@ struct Session::Impl {
     for (auto& [id, call] : r->open_tools) {
       ToolCallInfo c = call;
       c.status = "cancelled";
-      c.output = nlohmann::json{{"error", "cancelled: the caller interrupted before it finished"}}
-                     .dump();
+      c.output =
+          nlohmann::json{{"error", "cancelled: the caller interrupted before it finished"}}.dump();
       c.duration_ms = -1;
       AddToolItem(r->id, c);
     }
@@ -1113,9 +1115,8 @@ struct Session::Impl {
   int64_t HeardNow(const Response& r) {
     if (!r.playing) return 0;
     const int rate = opts.output_sample_rate;
-    int64_t elapsed =
-        std::chrono::duration_cast<core::Duration>(Now() - r.playout_start).count() * rate /
-        1000000LL;
+    int64_t elapsed = std::chrono::duration_cast<core::Duration>(Now() - r.playout_start).count() *
+                      rate / 1000000LL;
     return std::clamp<int64_t>(elapsed, 0, r.sent);
   }
 
@@ -1205,8 +1206,10 @@ void Session::ClearOutputAudio() { impl_->ClearOutputAudio(); }
 void Session::SetOutputAudio(bool audio) { impl_->opts.output_audio = audio; }
 void Session::SetOutputSampleRate(int rate) {
   // Takes effect with the next response (the current one keeps its rate).
-  if (!impl_->resp) impl_->opts.output_sample_rate = rate;
-  else impl_->pending_rate = rate;
+  if (!impl_->resp)
+    impl_->opts.output_sample_rate = rate;
+  else
+    impl_->pending_rate = rate;
 }
 void Session::SetTurnDetection(bool server_vad, int silence_ms, int prefix_padding_ms,
                                bool create_response, bool interrupt_response) {

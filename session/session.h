@@ -38,7 +38,7 @@ struct SessionOptions {
   std::string id;         // empty: generated ("sess_...")
   std::string transport;  // "realtime" | "acs" | "converse": store and metrics label
   std::string scenario;
-  std::string remote;     // peer address, for the store
+  std::string remote;  // peer address, for the store
 
   bool output_audio = true;        // false: text-only responses (Realtime output_modalities text)
   int output_sample_rate = 24000;  // rate of AudioChunk events

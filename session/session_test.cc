@@ -173,8 +173,10 @@ TEST_F(SessionTest, BargeInStopsAudioAndKeepsOnlyWhatWasHeard) {
   ASSERT_EQ(h.size(), 1u);
   EXPECT_TRUE(h[0].interrupted);
   EXPECT_FALSE(h[0].text.empty());
-  EXPECT_LT(h[0].text.size(), std::string("Hello, thanks for calling. How can I help you today?").size());
-  EXPECT_EQ(std::string("Hello, thanks for calling. How can I help you today?").rfind(h[0].text, 0), 0u);
+  EXPECT_LT(h[0].text.size(),
+            std::string("Hello, thanks for calling. How can I help you today?").size());
+  EXPECT_EQ(std::string("Hello, thanks for calling. How can I help you today?").rfind(h[0].text, 0),
+            0u);
   // No agent audio after the clear; the caller's turn goes on and is answered.
   size_t at_clear = audio_samples_;
   Feed(Tone(300));

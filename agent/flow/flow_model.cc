@@ -44,7 +44,8 @@ std::string FlowModel::ExpectedGrammar() const {
   if (!agent_->grammar_recognition || awaiting_result_) return "";
   const FlowNode* node = agent_->flow.Find(node_);
   if (!node) return "";
-  if (pending_) return NodeGrammar(FlowNode{.id = node->id, .slot = FlowSlot{"confirm", {"yes_no"}}});
+  if (pending_)
+    return NodeGrammar(FlowNode{.id = node->id, .slot = FlowSlot{"confirm", {"yes_no"}}});
   return NodeGrammar(*node);
 }
 
@@ -131,13 +132,14 @@ void FlowModel::Apply(const SlotAssignments& set, const nlohmann::json* result) 
     if (result && inner == "result") {
       value = *result;
     } else if (result && templ.rfind("{{result.", 0) == 0 && templ.find("}}") == templ.size() - 2 &&
-        inner.find('|') == std::string::npos) {
+               inner.find('|') == std::string::npos) {
       nlohmann::json::json_pointer ptr("/" + [&] {
         std::string p = inner.substr(7);
         for (auto& c : p) c = c == '.' ? '/' : c;
         return p;
       }());
-      value = result->contains(ptr) ? result->at(ptr) : nlohmann::json(memory_->Render(templ, result));
+      value =
+          result->contains(ptr) ? result->at(ptr) : nlohmann::json(memory_->Render(templ, result));
     } else {
       value = memory_->Render(templ, result);
     }
@@ -160,8 +162,7 @@ FlowModel::Step FlowModel::Start() {
   return step;
 }
 
-void FlowModel::Retry(const FlowNode& node, const std::string& problem, bool no_input,
-                      Step* step) {
+void FlowModel::Retry(const FlowNode& node, const std::string& problem, bool no_input, Step* step) {
   ++retries_;
   if (!node.on_max_retries.empty() && retries_ > node.max_retries) {
     Enter(node.on_max_retries, step);
@@ -214,7 +215,10 @@ FlowModel::Step FlowModel::Hear(const std::string& caller_text, bool dtmf) {
   }
   if (pending_) {
     auto yes = ParseYesNo(caller_text);
-    if (dtmf) yes = caller_text == "1" ? std::optional(true) : caller_text == "2" ? std::optional(false) : std::nullopt;
+    if (dtmf)
+      yes = caller_text == "1"   ? std::optional(true)
+            : caller_text == "2" ? std::optional(false)
+                                 : std::nullopt;
     if (yes && *yes) {
       SlotValue v = *pending_;
       Accept(*node, v, &step);

@@ -12,15 +12,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool Has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool Has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 // A one-agent scenario written to a temporary directory.
 class FlowModelTest : public ::testing::Test {
  protected:
   void Load(const std::string& agent_yaml) {
     dir_ = fs::temp_directory_path() /
-           ("flow_model_" + std::string(
-                                ::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("flow_model_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(dir_ / "s");
     std::ofstream(dir_ / "s/scenario.yaml") << "start_agent: a\nagents: [a.yaml]\n";
     std::ofstream(dir_ / "s/a.yaml") << agent_yaml;
