@@ -90,6 +90,14 @@ TEST_F(AcsCallTest, WholeSimulatedCall) {
   auto stats = transport::acs::ComputeMediaStats(sim_->frames(), rate, sim_->onsets());
   EXPECT_GT(stats.frames, 100u);
   EXPECT_EQ(stats.wrong_size_frames, 0u);
+  // Measured, not asserted (BENCHMARKS.md): pacing and caller onset -> StopAudio on the wire.
+  std::string barge;
+  for (double ms : stats.barge_in_ms) barge += std::to_string(ms) + " ";
+  std::printf(
+      "acs media: %zu frames, interval p50 %.1f p99 %.1f max %.1f ms, jitter p50 %.1f "
+      "p99 %.1f ms, barge-in %s ms\n",
+      stats.frames, stats.interval_p50_ms, stats.interval_p99_ms, stats.interval_max_ms,
+      stats.jitter_p50_ms, stats.jitter_p99_ms, barge.c_str());
 
   // A duplicated callback is ignored.
   ASSERT_TRUE(sim_->ResendLastCallback().ok());

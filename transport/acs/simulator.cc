@@ -53,7 +53,7 @@ struct AcsSimulator::Impl {
   std::vector<ReceivedMediaFrame> frames;
   audio::Samples agent_audio;
   std::vector<core::TimePoint> onsets;
-  bool caller_loud = false;
+  int quiet_frames = 1000;  // caller frames since the last loud one
   bool media_closed = false;
   int close_code = 0;
 
@@ -280,9 +280,11 @@ struct AcsSimulator::Impl {
     const bool loud = std::sqrt(sum / std::max<size_t>(1, frame.size())) > 500;
     PaceNext();
     {
+      // An onset is the first loud frame after at least 300 ms of quiet (pauses between words
+      // do not start a new utterance).
       std::lock_guard<std::mutex> lock(mu);
-      if (loud && !caller_loud) onsets.push_back(core::Clock::now());
-      caller_loud = loud;
+      if (loud && quiet_frames >= 15) onsets.push_back(core::Clock::now());
+      quiet_frames = loud ? 0 : quiet_frames + 1;
     }
     Send(EncodeInboundAudio(
         frame, !loud && std::all_of(frame.begin(), frame.end(), [](int16_t s) { return s == 0; }),
@@ -569,13 +571,14 @@ MediaStats ComputeMediaStats(const std::vector<ReceivedMediaFrame>& frames, int 
   s.interval_max_ms = intervals.empty() ? 0 : *std::max_element(intervals.begin(), intervals.end());
   s.jitter_p50_ms = Percentile(jitter, 0.5);
   s.jitter_p99_ms = Percentile(jitter, 0.99);
-  for (const auto& onset : onsets) {
-    for (const auto& f : frames) {
-      if (f.stop && f.at >= onset) {
-        s.barge_in_ms.push_back(core::MillisBetween(onset, f.at));
-        break;
-      }
+  // Each StopAudio is the answer to the latest caller onset before it.
+  for (const auto& f : frames) {
+    if (!f.stop) continue;
+    const core::TimePoint* latest = nullptr;
+    for (const auto& onset : onsets) {
+      if (onset <= f.at) latest = &onset;
     }
+    if (latest) s.barge_in_ms.push_back(core::MillisBetween(*latest, f.at));
   }
   return s;
 }

@@ -96,7 +96,7 @@ class AcsSimulator {
   audio::Samples agent_audio() const;  // everything the agent sent, concatenated
   int64_t agent_audio_ms() const;
   // Speech onsets in the caller audio streamed so far (send times of the first loud frame after
-  // silence).
+  // at least 300 ms of quiet).
   std::vector<core::TimePoint> onsets() const;
   bool media_closed() const;
   int media_close_code() const;
@@ -115,7 +115,7 @@ struct MediaStats {
   double interval_p50_ms = 0, interval_p99_ms = 0, interval_max_ms = 0;
   // |interval - 20 ms| over steady-state frames (bursts at the start of a reply excluded).
   double jitter_p50_ms = 0, jitter_p99_ms = 0;
-  std::vector<double> barge_in_ms;  // onset -> next StopAudio, per onset that got one
+  std::vector<double> barge_in_ms;  // per StopAudio: the latest caller onset before it -> it
 };
 MediaStats ComputeMediaStats(const std::vector<ReceivedMediaFrame>& frames, int sample_rate,
                              const std::vector<core::TimePoint>& onsets);
