@@ -158,6 +158,24 @@ struct LogConfig {
   std::string format = "auto";
 };
 
+// Secret references (secret://NAME in values such as model.api_key): where they are looked up
+// after the environment (platform/secrets.h).
+struct SecretsConfig {
+  // Directory of one file per secret, e.g. /run/secrets; empty = not used.
+  std::string dir;
+  // Azure Key Vault URL (https://NAME.vault.azure.net); empty = not used.
+  std::string key_vault_url;
+  // Seconds a Key Vault value is used before it is fetched again.
+  int refresh_s = 300;
+};
+
+// The identity artagent uses towards Azure services (platform/identity.h): a service principal
+// from AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET, else the managed identity.
+struct IdentityConfig {
+  // Client id of a user-assigned managed identity; empty = system-assigned (or AZURE_CLIENT_ID).
+  std::string client_id;
+};
+
 // Phone calls through Azure Communication Services (transport/acs/).
 struct AcsConfig {
   // "endpoint=https://NAME.communication.azure.com/;accesskey=KEY"; empty = no Call Automation
@@ -191,6 +209,8 @@ struct Config {
   StoreConfig store;
   LogConfig log;
   AcsConfig acs;
+  SecretsConfig secrets;
+  IdentityConfig identity;
 };
 
 // A layer of flat key/value pairs between the file and the environment (Azure App Configuration,

@@ -12,6 +12,7 @@
 
 #include "net/testing/scripted_server.h"
 #include "net/testing/serial_executor.h"
+#include "platform/config.h"
 
 namespace artagent::platform {
 namespace {
@@ -273,6 +274,32 @@ TEST_F(SecretsTest, KeyVaultUrlMustBeAUrl) {
             core::StatusCode::kInvalidArgument);
   o.key_vault_url = "https://myvault.vault.azure.net";
   EXPECT_EQ(SecretResolver::Create(o, nullptr, deps).status().code(),
+            core::StatusCode::kInvalidArgument);
+}
+
+TEST(SecretsConfigTest, KeysHaveDefaultsAndEnvironmentSpellings) {
+  ConfigLoader defaults;
+  auto config = defaults.Load("", {});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->secrets.dir, "");
+  EXPECT_EQ(config->secrets.key_vault_url, "");
+  EXPECT_EQ(config->secrets.refresh_s, 300);
+  EXPECT_EQ(config->identity.client_id, "");
+
+  ConfigLoader loader;
+  auto set = loader.Load("", {{"ARTAGENT_SECRETS__DIR", "/run/secrets"},
+                              {"ARTAGENT_SECRETS__KEY_VAULT_URL", "https://kv.vault.azure.net"},
+                              {"ARTAGENT_SECRETS__REFRESH_S", "60"},
+                              {"ARTAGENT_IDENTITY__CLIENT_ID", "abc"}});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->secrets.dir, "/run/secrets");
+  EXPECT_EQ(set->secrets.key_vault_url, "https://kv.vault.azure.net");
+  EXPECT_EQ(set->secrets.refresh_s, 60);
+  EXPECT_EQ(set->identity.client_id, "abc");
+  EXPECT_EQ(loader.Effective()["secrets.key_vault_url"]["value"], "https://kv.vault.azure.net");
+
+  ConfigLoader bad;
+  EXPECT_EQ(bad.Load("", {{"ARTAGENT_SECRETS__REFRESH_S", "0"}}).status().code(),
             core::StatusCode::kInvalidArgument);
 }
 
