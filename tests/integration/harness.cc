@@ -204,6 +204,7 @@ WsClient::~WsClient() {
 bool WsClient::Connect(int port, const std::string& target,
                        const std::vector<std::pair<std::string, std::string>>& headers,
                        const std::string& subprotocol) {
+  websocket::response_type res;
   try {
     impl_->ws.next_layer().connect(
         tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
@@ -212,12 +213,12 @@ bool WsClient::Connect(int port, const std::string& target,
       for (const auto& [k, v] : headers) req.set(k, v);
     }));
     impl_->ws.read_message_max(64 * 1024 * 1024);
-    websocket::response_type res;
     impl_->ws.handshake(res, "127.0.0.1:" + std::to_string(port), target);
     http_status_ = res.result_int();
     subprotocol_ = std::string(res[http::field::sec_websocket_protocol]);
   } catch (const beast::system_error& e) {
     (void)e;
+    http_status_ = res.result_int();  // the refused upgrade's status (0 if none arrived)
     return false;
   }
   impl_->reader = std::thread([impl = impl_.get()] {
