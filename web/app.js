@@ -1,13 +1,14 @@
 // The artagent web console: wires the page, the audio engine and the Realtime protocol client.
 //
 // Client events sent: session.update, input_audio_buffer.append, conversation.item.truncate,
-// conversation.item.create, response.create, response.cancel.
+// conversation.item.create, response.create, response.cancel, artagent.input_dtmf.
 // Server events used: session.created, error, input_audio_buffer.speech_started/speech_stopped/
 // committed, conversation.item.input_audio_transcription.delta/completed/failed, response.created,
 // response.output_item.added, response.output_audio.delta/done,
 // response.output_audio_transcript.delta/done, response.output_text.delta/done, response.done,
-// conversation.item.truncated, output_audio_buffer.cleared, artagent.turn.metrics, artagent.agent.
-// Every other event type is ignored.
+// conversation.item.truncated, output_audio_buffer.cleared, conversation.item.created (keypad
+// items), artagent.turn.metrics, artagent.agent, artagent.handoff, artagent.tool.started/completed,
+// artagent.slot, artagent.call.end/transfer. Every other event type is ignored.
 
 import { AudioEngine, AudioUnsupportedError, MicrophoneError } from './audio.js';
 import { ConversationView } from './conversation.js';
@@ -30,7 +31,10 @@ const ui = {
   conn: $('conn'),
   connText: $('conn-text'),
   scenario: $('scenario'),
-  scenarioName: $('scenario-name'),
+  scenarioSelect: $('scenario-select'),
+  keypad: $('keypad'),
+  keys: $('keys'),
+  slots: $('slots'),
   agentPill: $('agent-pill'),
   agentName: $('agent-name'),
   banner: $('banner'),
@@ -61,6 +65,11 @@ const stats = {
   callerLines: 0,
   lastVoiceToVoiceMs: null,
   errors: 0,
+  agent: null, // the agent answering now (artagent.agent)
+  handoffs: 0,
+  toolCalls: 0, // artagent.tool.completed seen
+  dtmfSent: 0, // keys sent with artagent.input_dtmf
+  callEnded: false, // the agent ended the call (artagent.call.end)
 };
 window.artagentStats = stats;
 
@@ -83,6 +92,9 @@ let micState = 'off'; // off | on | muted
 let micBusy = false;
 let callerSpeaking = false;
 let hasConnectedOnce = false;
+let scenario = ''; // picked in the scenario list ('' until the catalogue answers: server default)
+let endedByAgent = false; // artagent.call.end arrived: the close that follows is expected
+let pressedKeys = ''; // keypad keys since the last keypad turn
 
 // Per session.
 let activeResponse = null; // id of the response being generated
@@ -102,19 +114,21 @@ function ensureConnected() {
 
 async function connect() {
   resetSession();
-  const rt = new RealtimeClient(realtimeUrl());
+  const rt = new RealtimeClient(realtimeUrl(window.location, scenario));
   client = rt;
   registerHandlers(rt);
   setConn('connecting');
   try {
     await rt.connect();
   } catch (err) {
+    if (rt !== client) throw err; // given up for another (scenario switch): not a failure
     setConn('closed');
     showBanner('Cannot reach the server',
       `The console could not open ${rt.url}. Is artagent running? ` +
       'Start it with “make run”, then press Reconnect.', { reconnect: true });
     throw err;
   }
+  if (rt !== client) return; // replaced while connecting
   rt.send({ type: 'session.update', session: SESSION_CONFIG });
   if (hasConnectedOnce) view.note('New session');
   hasConnectedOnce = true;
@@ -129,6 +143,11 @@ function resetSession() {
   cutItems.clear();
   lastAudioItem = null;
   callerSpeaking = false;
+  endedByAgent = false;
+  stats.callEnded = false;
+  pressedKeys = '';
+  ui.keys.textContent = '';
+  ui.slots.replaceChildren();
   if (audio.playback) audio.flush();
 }
 
@@ -140,6 +159,17 @@ function onClose({ code, reason }) {
   callerSpeaking = false;
   if (audio.playback) audio.flush();
   const why = reason ? ` (${reason})` : '';
+  if (endedByAgent) {
+    // The agent said goodbye and hung up: that is the end of this call, not a failure. Nothing
+    // reconnects by itself; the microphone is muted so that the next press starts a new call.
+    if (micState === 'on') {
+      audio.setMicrophoneEnabled(false);
+      micState = 'muted';
+      ui.mic.style.setProperty('--level', '0');
+    }
+    render();
+    return;
+  }
   if (code === 1013) {
     showBanner('Server busy', `The server is at capacity${why}. Try again in a moment.`,
       { reconnect: true });
@@ -302,11 +332,56 @@ function registerHandlers(rt) {
 
   rt.on('artagent.agent', (e) => {
     if (!e.name) return;
-    if (view.agentName && view.agentName !== e.name) view.note(`Handed over to ${e.name}`);
     view.setAgentName(e.name);
+    stats.agent = e.name;
     ui.agentName.textContent = e.name;
     ui.agentPill.hidden = false;
-    if (e.scenario) setScenario(e.scenario);
+    publish();
+  });
+
+  // What the agent does besides talking.
+  rt.on('artagent.handoff', (e) => {
+    stats.handoffs++;
+    view.handoff({ from: e.from, to: e.to, type: e.handoff_type, reason: e.reason });
+    publish();
+  });
+
+  rt.on('artagent.tool.started', (e) => {
+    if (!e.call_id) return;
+    view.toolStarted(e.call_id, { name: e.name, agent: e.agent, args: e.arguments });
+  });
+
+  rt.on('artagent.tool.completed', (e) => {
+    if (!e.call_id) return;
+    stats.toolCalls++;
+    view.toolFinished(e.call_id, {
+      name: e.name, status: e.status, durationMs: e.duration_ms, output: e.output, agent: e.agent,
+    });
+    publish();
+  });
+
+  rt.on('artagent.slot', (e) => { if (e.name) setSlot(e.name, e.value, e.slot_type); });
+
+  // Keys the caller pressed became a caller turn.
+  rt.on('conversation.item.created', (e) => {
+    const item = e.item;
+    if (!item?.artagent_dtmf) return;
+    const digits = (item.content ?? []).map((part) => part?.text ?? '').join('');
+    view.callerDtmf(item.id, digits);
+    pressedKeys = '';
+    ui.keys.textContent = '';
+  });
+
+  rt.on('artagent.call.transfer', (e) => {
+    view.note(`The agent is transferring the call${e.target ? ` to ${e.target}` : ''}` +
+      `${e.reason ? ` (${e.reason})` : ''}`);
+  });
+
+  rt.on('artagent.call.end', (e) => {
+    endedByAgent = true;
+    stats.callEnded = true;
+    view.note(`Call ended by the agent${e.reason ? ` (${e.reason})` : ''}`);
+    publish();
   });
 }
 
@@ -432,6 +507,57 @@ function reportStartError(err) {
   }
 }
 
+// ---- keypad (DTMF) --------------------------------------------------------------------------
+
+// A key goes out at once, as on a phone; the server collects keys into one caller turn that ends
+// at '#' or after a pause. A key interrupts the agent, so stop its audio here too.
+async function pressKey(key) {
+  try {
+    await audio.start().catch((err) => reportStartError(err)); // replies are spoken
+    await ensureConnected();
+  } catch {
+    return; // the banner says why
+  }
+  if (activeResponse) bargeIn();
+  if (!client.send({ type: 'artagent.input_dtmf', digits: key })) return;
+  stats.dtmfSent++;
+  pressedKeys = key === '#' ? '' : pressedKeys + key;
+  ui.keys.textContent = pressedKeys;
+  publish();
+}
+
+function onKeypadClick(event) {
+  const button = event.target.closest('button[data-key]');
+  if (button) pressKey(button.dataset.key);
+}
+
+// ---- slots ----------------------------------------------------------------------------------
+
+function slotText(value) {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  return JSON.stringify(value);
+}
+
+/** Shows (or updates) one value the agent stored, in the order first noted. */
+function setSlot(name, value, type) {
+  let row = [...ui.slots.children].find((el) => el.dataset.slot === name);
+  if (!row) {
+    row = document.createElement('div');
+    row.className = 'slots__row';
+    row.dataset.slot = name;
+    const dt = document.createElement('dt');
+    dt.textContent = name.replaceAll('_', ' ');
+    const dd = document.createElement('dd');
+    row.append(dt, dd);
+    ui.slots.append(row);
+  }
+  const dd = row.querySelector('dd');
+  dd.textContent = slotText(value);
+  if (type) row.title = `${name} (${type})`;
+}
+
 // ---- text chat ------------------------------------------------------------------------------
 
 async function onSubmit(event) {
@@ -473,6 +599,7 @@ function onPlaybackProgress(msg) {
 
 function currentState() {
   if (connState === 'connecting' || micBusy) return 'connecting';
+  if (connState === 'closed' && endedByAgent) return 'ended';
   if (connState === 'closed') return 'closed';
   if (connState !== 'connected') return 'idle';
   if (audio.current) return 'agent-speaking';
@@ -487,6 +614,7 @@ const STATUS_TEXT = {
   idle: 'Press the microphone to start a conversation.',
   connecting: 'Connecting…',
   closed: 'Disconnected.',
+  ended: 'Call ended by the agent. Press the microphone or type to start a new call.',
   'agent-speaking': 'Agent speaking — talk at any time to interrupt.',
   'caller-speaking': 'Listening…',
   thinking: 'Thinking…',
@@ -498,7 +626,7 @@ const STATUS_TEXT = {
 let lastRendered = '';
 function render() {
   const state = currentState();
-  const key = `${state}|${micState}|${micBusy}`;
+  const key = `${state}|${micState}|${micBusy}|${connState}`;
   if (key !== lastRendered) {
     lastRendered = key;
     document.body.dataset.state = state;
@@ -540,24 +668,49 @@ function hideBanner() {
 
 // ---- scenario -------------------------------------------------------------------------------
 
-function setScenario(name) {
-  ui.scenarioName.textContent = name;
-  ui.scenario.hidden = false;
-}
-
-// GET /api/v1/scenarios: an array of names or {name, default?} objects, or {scenarios: [...]}.
-async function loadScenario() {
+// GET /api/v1/scenarios: {scenarios: [{name, default, description, ...}]} (an array of names or
+// of such objects is accepted too). Fills the picker; the default is preselected and marked.
+async function loadScenarios() {
   try {
     const res = await fetch('api/v1/scenarios', { headers: { accept: 'application/json' } });
     if (!res.ok) return;
     const body = await res.json();
-    const list = Array.isArray(body) ? body : (body?.scenarios ?? []);
-    const pick = list.find((s) => s?.default === true) ?? list[0];
-    const name = typeof pick === 'string' ? pick : (pick?.name ?? pick?.id);
-    if (name && ui.scenario.hidden) setScenario(String(name));
+    const list = (Array.isArray(body) ? body : (body?.scenarios ?? []))
+      .map((s) => (typeof s === 'string' ? { name: s } : s))
+      .filter((s) => typeof s?.name === 'string' && s.name);
+    if (!list.length) return;
+    const wanted = new URLSearchParams(window.location.search).get('scenario');
+    const pick = list.find((s) => s.name === wanted) ?? list.find((s) => s.default === true) ??
+      list[0];
+    ui.scenarioSelect.replaceChildren(...list.map((s) => {
+      const option = document.createElement('option');
+      option.value = s.name;
+      option.textContent = s.default ? `${s.name} (default)` : s.name;
+      if (s.default) option.dataset.default = 'true';
+      if (s.description) option.title = s.description;
+      return option;
+    }));
+    ui.scenarioSelect.value = pick.name;
+    if (!client) scenario = pick.name; // a session already open keeps the one it has
+    ui.scenario.hidden = false;
   } catch {
-    // No catalogue: the pill stays hidden.
+    // No catalogue: the picker stays hidden and sessions use the server's default scenario.
   }
+}
+
+// Another scenario: end this session and start a new one in it (if one was open).
+function onScenarioChange() {
+  const name = ui.scenarioSelect.value;
+  if (!name || name === scenario) return;
+  scenario = name;
+  const old = client;
+  if (!old || old.state === 'closed' || old.state === 'idle') return;
+  client = null; // its close is ours: no banner
+  old.close(1000, 'switching scenario');
+  setConn('offline');
+  view.note(`Scenario: ${name}`);
+  ui.agentPill.hidden = true;
+  ensureConnected().catch(() => {});
 }
 
 // ---- start ----------------------------------------------------------------------------------
@@ -566,10 +719,12 @@ ui.mic.addEventListener('click', onMicClick);
 ui.composer.addEventListener('submit', onSubmit);
 ui.text.addEventListener('input', updateSendButton);
 ui.bannerClose.addEventListener('click', hideBanner);
+ui.keypad.addEventListener('click', onKeypadClick);
+ui.scenarioSelect.addEventListener('change', onScenarioChange);
 ui.bannerReconnect.addEventListener('click', () => {
   hideBanner();
   ensureConnected().catch(() => {});
 });
 updateSendButton();
 render();
-loadScenario();
+loadScenarios();

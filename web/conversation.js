@@ -20,6 +20,7 @@ export class ConversationView {
     this.agents = new Map(); // itemId -> {li, text, done}
     this.pendingMetrics = new Map(); // itemId -> latency_ms, for metrics that beat the item
     this.agentName = '';
+    this.tools = new Map(); // callId -> tool entry
   }
 
   // ---- caller ---------------------------------------------------------------------------------
@@ -209,6 +210,57 @@ export class ConversationView {
     rec.li.querySelector('.turn__meta').append(details);
   }
 
+  /** Keys the caller pressed on the keypad (a conversation item marked artagent_dtmf). */
+  callerDtmf(itemId, digits) {
+    if (itemId && this.callers.has(itemId)) return;
+    const li = this.#line('caller', 'You');
+    li.classList.add('turn--dtmf');
+    if (itemId) {
+      li.dataset.itemId = itemId;
+      this.callers.set(itemId, li);
+    }
+    li.querySelector('.turn__text').textContent = digits;
+    this.#append(li);
+  }
+
+  // ---- what the agent does besides talking ----------------------------------------------------
+
+  /** A tool call began: a compact entry whose details (arguments, output) expand on demand. */
+  toolStarted(callId, { name, agent, args }) {
+    const rec = this.#tool(callId, name);
+    if (agent) rec.li.dataset.agent = agent;
+    rec.args.textContent = formatJson(args);
+    return rec;
+  }
+
+  /** A tool call ended: status (completed, failed, timeout, cancelled), duration, output. */
+  toolFinished(callId, { name, status, durationMs, output, agent, args }) {
+    const rec = this.#tool(callId, name);
+    if (agent) rec.li.dataset.agent = agent;
+    if (args !== undefined && !rec.args.textContent) rec.args.textContent = formatJson(args);
+    rec.li.dataset.status = status || 'completed';
+    rec.li.setAttribute('aria-busy', 'false');
+    rec.status.textContent = status || 'completed';
+    rec.duration.textContent = typeof durationMs === 'number' ? `${formatMs(durationMs)}` : '';
+    rec.output.textContent = formatJson(output);
+    rec.outputBlock.hidden = false;
+    this.#scroll();
+  }
+
+  /** Another agent took over: "auth_agent → fnol_agent (announced)". */
+  handoff({ from, to, type, reason }) {
+    const li = document.createElement('li');
+    li.className = 'turn turn--note turn--handoff';
+    li.dataset.role = 'handoff';
+    li.dataset.from = from ?? '';
+    li.dataset.to = to ?? '';
+    const text = `${from || 'agent'} → ${to || 'agent'}${type ? ` (${type})` : ''}`;
+    li.textContent = text;
+    if (reason) li.title = reason;
+    li.setAttribute('aria-label', `Hand-off: ${text}${reason ? `, ${reason}` : ''}`);
+    this.#append(li);
+  }
+
   // ---- notes ----------------------------------------------------------------------------------
 
   /** A system line: hand-off, new session, ... */
@@ -220,6 +272,54 @@ export class ConversationView {
   }
 
   // ---- helpers --------------------------------------------------------------------------------
+
+  #tool(callId, name) {
+    let rec = this.tools.get(callId);
+    if (rec) return rec;
+    const li = document.createElement('li');
+    li.className = 'turn turn--tool';
+    li.dataset.role = 'tool';
+    li.dataset.callId = callId ?? '';
+    li.dataset.tool = name ?? '';
+    li.dataset.status = 'running';
+    li.setAttribute('aria-busy', 'true');
+    const details = document.createElement('details');
+    details.className = 'tool';
+    const summary = document.createElement('summary');
+    const icon = document.createElement('span');
+    icon.className = 'tool__icon';
+    icon.setAttribute('aria-hidden', 'true');
+    icon.textContent = '⚙';
+    const nameEl = document.createElement('span');
+    nameEl.className = 'tool__name';
+    nameEl.textContent = name ?? 'tool';
+    const status = document.createElement('span');
+    status.className = 'tool__status';
+    status.textContent = 'running…';
+    const duration = document.createElement('span');
+    duration.className = 'tool__duration';
+    summary.append(icon, nameEl, status, duration);
+    const body = document.createElement('div');
+    body.className = 'tool__body';
+    const argsTitle = document.createElement('h4');
+    argsTitle.textContent = 'Arguments';
+    const args = document.createElement('pre');
+    args.className = 'tool__args';
+    const outputBlock = document.createElement('div');
+    outputBlock.hidden = true;
+    const outTitle = document.createElement('h4');
+    outTitle.textContent = 'Output';
+    const output = document.createElement('pre');
+    output.className = 'tool__output';
+    outputBlock.append(outTitle, output);
+    body.append(argsTitle, args, outputBlock);
+    details.append(summary, body);
+    li.append(details);
+    rec = { li, status, duration, args, output, outputBlock };
+    this.tools.set(callId, rec);
+    this.#append(li);
+    return rec;
+  }
 
   #line(role, who) {
     const li = document.createElement('li');
@@ -261,4 +361,20 @@ export class ConversationView {
     const el = this.logEl;
     return el.scrollHeight - el.scrollTop - el.clientHeight < slack;
   }
+}
+
+/** A JSON value for people: strings as they are, the rest pretty-printed. */
+export function formatJson(value) {
+  if (value === undefined || value === null || value === '') return '—';
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return String(value);
+  }
+}
+
+function formatMs(ms) {
+  return ms < 10 ? `${ms.toFixed(1)} ms` : ms < 10_000 ? `${Math.round(ms)} ms`
+    : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -4,10 +4,11 @@
 // Events from the server are dispatched by their `type` to handlers registered with on(type, fn);
 // on('*', fn) sees every event. Types nobody listens to are ignored, as the protocol asks.
 
-/** ws(s)://<same host>/v1/realtime for the page at `location`. */
-export function realtimeUrl(location = window.location) {
+/** ws(s)://<same host>/v1/realtime for the page at `location` (?scenario=NAME if given). */
+export function realtimeUrl(location = window.location, scenario = '') {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/v1/realtime`;
+  const query = scenario ? `?scenario=${encodeURIComponent(scenario)}` : '';
+  return `${scheme}//${location.host}/v1/realtime${query}`;
 }
 
 // Above this many bytes waiting in the socket's send buffer, microphone audio is dropped rather
