@@ -90,6 +90,7 @@ class ToneTts : public speech::TtsEngine {
   static constexpr int kRate = 16000;
   static constexpr size_t kSamplesPerWord = 1600;
   std::vector<std::string> spoken;
+  size_t chunk_samples = 0;  // > 0: audio delivered in pieces of this many samples
   std::string name() const override { return "tone"; }
   std::vector<std::string> Voices() const override { return {"tone"}; }
   core::Status Synthesize(const speech::TtsRequest& req,
@@ -100,6 +101,16 @@ class ToneTts : public speech::TtsEngine {
     for (std::string w; in >> w;) ++words;
     audio::Samples pcm(words * kSamplesPerWord);
     for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = (i / 8) % 2 ? 2000 : -2000;
+    if (chunk_samples > 0) {
+      // Small pieces, like a streaming synthesizer (flite: ~16 ms).
+      for (size_t off = 0; off < pcm.size(); off += chunk_samples) {
+        size_t n = std::min(chunk_samples, pcm.size() - off);
+        if (!sink(std::span<const int16_t>(pcm.data() + off, n), kRate)) {
+          return core::CancelledError("");
+        }
+      }
+      return core::OkStatus();
+    }
     size_t half = pcm.size() / 2;
     if (!sink(std::span<const int16_t>(pcm.data(), half), kRate)) return core::CancelledError("");
     if (!sink(std::span<const int16_t>(pcm.data() + half, pcm.size() - half), kRate)) {
@@ -115,6 +126,7 @@ class EchoResponder : public Responder {
   explicit EchoResponder(core::Executor* ex) : ex_(ex) {}
   std::string greeting = "Hello, thanks for calling. How can I help you today?";
   bool fail_next = false;
+  int word_interval_ms = 0;  // > 0: words arrive one by one, this far apart
   int responses = 0;
   std::string grammar;
 
@@ -150,6 +162,7 @@ class EchoResponder : public Responder {
     void Cancel() override { *cancelled = true; }
     ~Stream() override { *cancelled = true; }
     std::shared_ptr<bool> cancelled = std::make_shared<bool>(false);
+    std::vector<std::unique_ptr<core::Timer>> timers;
   };
 
   std::unique_ptr<ResponseStream> Respond(const ResponseRequest& req,
@@ -199,6 +212,24 @@ class EchoResponder : public Responder {
     std::vector<std::string> words;
     for (std::string w; in >> w;) words.push_back(w);
     auto shared_cb = std::make_shared<ResponseCallbacks>(std::move(cb));
+    if (word_interval_ms > 0 && !fail) {
+      // A slow model: one word every word_interval_ms.
+      for (size_t i = 0; i <= words.size(); ++i) {
+        std::string delta = i < words.size() ? (i ? " " : "") + words[i] : "";
+        const bool last = i == words.size();
+        stream->timers.push_back(
+            ex_->RunAfter(core::milliseconds(word_interval_ms * static_cast<int>(i)),
+                          [cancelled, shared_cb, delta, last] {
+                            if (*cancelled) return;
+                            if (last) {
+                              shared_cb->on_done(core::OkStatus());
+                            } else {
+                              shared_cb->on_text(delta);
+                            }
+                          }));
+      }
+      return stream;
+    }
     for (size_t i = 0; i < words.size() && !fail; ++i) {
       std::string delta = (i ? " " : "") + words[i];
       ex_->Post([cancelled, shared_cb, delta] {

@@ -909,8 +909,11 @@ struct Session::Impl {
       return;  // OnTtsAudio restarts pacing
     }
     if (!r->playing || r->starved) {
-      // Start (or restart after running dry) so that the far end gets `lead` ahead again.
-      r->playout_start = now - core::Duration(r->sent * 1000000LL / rate);
+      // Start, or restart after the queue ran dry. The far end keeps playing what it has, so the
+      // clock only moves when it really ran out (everything sent has been played by now): a
+      // gap between two TTS chunks must not give every chunk a fresh lead.
+      const TimePoint played_all = now - core::Duration(r->sent * 1000000LL / rate);
+      r->playout_start = r->playing ? std::max(r->playout_start, played_all) : played_all;
       r->playing = true;
       r->starved = false;
     }

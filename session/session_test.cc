@@ -116,6 +116,30 @@ TEST_F(SessionTest, GreetingIsSynthesisedAndPacedInRealTime) {
   EXPECT_EQ(tts_.spoken[0], "Hello, thanks for calling.");
 }
 
+// TTS audio arriving in small pieces (one 20 ms frame each, as a streaming synthesizer gives it),
+// faster than real time, empties the queue between pieces; that must not restart the playout
+// clock, or every piece would get a fresh lead and the far end would receive the reply at
+// synthesis speed instead of real time (found by the ACS simulator's pacing measurement).
+TEST_F(SessionTest, GapsBetweenTtsChunksDoNotSpeedUpPlayout) {
+  Open();
+  Wait(3000);
+  responder_->word_interval_ms = 50;
+  tts_.chunk_samples = 320;
+  audio_log_.clear();
+  session_->AddUserText("one two three four five six seven eight nine ten eleven twelve");
+  session_->CreateResponse();
+  Wait(4000);
+  ASSERT_FALSE(audio_log_.empty());
+  const auto start = audio_log_.front().first;
+  size_t sent = 0;
+  for (const auto& [t, n] : audio_log_) {
+    sent += n;
+    EXPECT_LE(sent / 16.0, core::MillisBetween(start, t) + 100 + 20 + 1e-6)
+        << "sent ahead of real time at " << core::MillisBetween(start, t) << " ms";
+  }
+  EXPECT_EQ(All<ResponseDone>().back().status, "completed");
+}
+
 TEST_F(SessionTest, VoiceTurnIsTranscribedAnsweredAndMeasured) {
   stt_.state->transcripts = {"i want to file a claim"};
   Open();
