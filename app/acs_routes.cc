@@ -3,6 +3,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "transport/acs/call_events.h"
 #include "transport/acs/call_registry.h"
 #include "transport/acs/event_grid.h"
+#include "transport/acs/jwt.h"
 #include "transport/acs/media_connection.h"
 
 namespace artagent::app {
@@ -97,6 +99,16 @@ class AcsService : public std::enable_shared_from_this<AcsService> {
   acs::EventDeduplicator callbacks_seen_;
   std::mutex links_mu_;
   std::map<std::string, std::weak_ptr<MediaLink>> links_;
+  // ACS JWTs on callbacks and media streams (protocols.md §1.7).
+  acs::JwksCache jwks_;
+  bool jwt_required_ = false;  // acs.jwt_audience set
+  bool jwt_missing_in_production_ = false;
+  std::unique_ptr<net::HttpCall> jwks_call_;  // on strand_
+  std::unique_ptr<core::Timer> jwks_timer_;   // on strand_
+  std::atomic<int64_t> jwks_refresh_requested_ms_{0};
+
+  void FetchJwks();
+  core::Status CheckJwt(const HttpRequest& req);
 };
 
 class AcsMediaSocket : public server::WebSocketHandler,
@@ -201,9 +213,18 @@ AcsService::AcsService(Runtime* rt)
       automation_ = std::make_unique<acs::CallAutomationClient>(http_.get(), strand_, *ca);
     }
   }
+  jwt_required_ = !cfg.jwt_audience.empty();
+  if (!jwt_required_ && rt->config().environment == "production") {
+    jwt_missing_in_production_ = true;
+    core::LogError("acs",
+                   "acs.jwt_audience is not set: in production ACS callbacks and media "
+                   "streams are refused until it is (the ACS resource's immutable id)");
+  }
 }
 
 AcsService::~AcsService() {
+  jwks_call_.reset();
+  jwks_timer_.reset();
   automation_.reset();
   work_.reset();
   io_.stop();
@@ -235,6 +256,7 @@ std::string AcsService::BaseUrl(const HttpRequest& req) const {
 
 void AcsService::Register(server::Router& router) {
   auto self = shared_from_this();
+  if (jwt_required_) strand_->Post([self] { self->FetchJwks(); });
   router.Add("POST", "/api/v1/calls/events",
              [self](const HttpRequest& r) { return self->Events(r); });
   router.Add("OPTIONS", "/api/v1/calls/events",
@@ -391,6 +413,7 @@ void AcsService::EndLocally(const std::string& id, acs::CallState state,
 }
 
 HttpResponse AcsService::Callbacks(const HttpRequest& req) {
+  if (core::Status st = CheckJwt(req); !st.ok()) return HttpResponse::FromStatus(st);
   const std::string call_param(req.Query("call"));
   if (!call_param.empty()) {
     if (!calls_.Get(call_param)) {
@@ -597,6 +620,70 @@ void AcsService::RecordCall(const std::string& id) {
   store->Append(std::move(entry));
 }
 
+// Fetches the ACS signing keys; refreshes them every 12 hours (every 30 s while failing). On the
+// ACS strand.
+void AcsService::FetchJwks() {
+  net::HttpRequestSpec spec;
+  spec.url = rt_->config().acs.jwks_url;
+  spec.total_timeout = std::chrono::seconds(10);
+  std::weak_ptr<AcsService> weak = weak_from_this();
+  jwks_call_ = http_->Fetch(
+      std::move(spec),
+      [weak](core::Result<net::HttpResponse> r) {
+        auto self = weak.lock();
+        if (!self) return;
+        std::chrono::seconds next(30);
+        if (r.ok() && r->status == 200) {
+          auto keys = acs::JwkSet::Parse(r->body);
+          if (keys.ok()) {
+            core::LogInfo("acs", "{} ACS signing key(s) loaded", (*keys)->size());
+            self->jwks_.Set(*keys, std::chrono::steady_clock::now());
+            next = std::chrono::hours(12);
+          } else {
+            core::LogError("acs", "ACS signing keys: {}", keys.status().message());
+          }
+        } else {
+          core::LogError("acs", "fetching ACS signing keys from {}: {}",
+                         self->rt_->config().acs.jwks_url,
+                         r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message());
+        }
+        self->jwks_timer_ = self->strand_->RunAfter(next, [weak] {
+          if (auto s = weak.lock()) s->FetchJwks();
+        });
+      },
+      strand_);
+}
+
+core::Status AcsService::CheckJwt(const HttpRequest& req) {
+  if (jwt_missing_in_production_) {
+    return core::UnauthenticatedError(
+        "ACS JWT validation is required in production: set acs.jwt_audience");
+  }
+  if (!jwt_required_) return core::OkStatus();
+  auto keys = jwks_.Get();
+  if (!keys) return core::UnavailableError("the ACS signing keys are not loaded yet");
+  const auto& cfg = rt_->config().acs;
+  core::Status st =
+      acs::VerifyJwt(acs::BearerToken(req.Header("authorization")), *keys, cfg.jwt_issuer,
+                     cfg.jwt_audience, std::chrono::system_clock::now());
+  if (!st.ok() && st.message().find("unknown signing key") != std::string::npos) {
+    // ACS rotated its keys: fetch them again (at most once a minute).
+    const int64_t now = UnixMs();
+    int64_t last = jwks_refresh_requested_ms_.load();
+    if (now - last > 60000 && jwks_refresh_requested_ms_.compare_exchange_strong(last, now)) {
+      std::weak_ptr<AcsService> weak = weak_from_this();
+      strand_->Post([weak] {
+        if (auto s = weak.lock()) s->FetchJwks();
+      });
+    }
+  }
+  if (!st.ok()) {
+    Count("jwt_rejected");
+    core::LogWarn("acs", "{} {}: {}", req.method, req.path, st.message());
+  }
+  return st;
+}
+
 HttpResponse AcsService::ListCalls(const HttpRequest&) {
   json out = json::array();
   for (const auto& c : calls_.List()) out.push_back(c.ToJson());
@@ -702,6 +789,7 @@ core::Result<std::unique_ptr<server::WebSocketHandler>> AcsService::AcceptMedia(
     return std::unique_ptr<server::WebSocketHandler>(
         std::make_unique<AcsMediaSocket>(ws, shared_from_this(), "", "", sample_rate_));
   }
+  if (core::Status st = CheckJwt(req); !st.ok()) return st;
   auto call = calls_.Get(call_id);
   if (!call) {
     Count("media_unknown_call");

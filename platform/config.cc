@@ -243,6 +243,11 @@ const std::vector<KeySpec>& Specs() {
        {}, NotEmpty},
       {"acs.source_caller_id", ARTAGENT_FIELD(acs.source_caller_id),
        "Our ACS phone number (E.164): the caller id of outbound calls"},
+      {"acs.jwt_audience", ARTAGENT_FIELD(acs.jwt_audience),
+       "ACS immutable resource id: validate ACS JWTs for it; empty = off (not in production)"},
+      {"acs.jwt_issuer", ARTAGENT_FIELD(acs.jwt_issuer), "Issuer of ACS JWTs", 0, 0, {}, NotEmpty},
+      {"acs.jwks_url", ARTAGENT_FIELD(acs.jwks_url), "Where ACS publishes its JWT keys", 0, 0, {},
+       NotEmpty},
   };
   return *specs;
 }

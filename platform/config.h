@@ -192,6 +192,11 @@ struct AcsConfig {
   std::string api_version = "2025-05-15";
   // Our ACS number (E.164), the caller id of outbound calls.
   std::string source_caller_id;
+  // The ACS resource's immutable id: ACS-signed JWTs on callbacks and media streams must carry it
+  // as audience. Empty = no JWT validation (refused in the production environment).
+  std::string jwt_audience;
+  std::string jwt_issuer = "https://acscallautomation.communication.azure.com";
+  std::string jwks_url = "https://acscallautomation.communication.azure.com/calling/keys";
 };
 
 // Everything configurable, with the embedded defaults of the product.

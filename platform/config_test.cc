@@ -159,7 +159,7 @@ TEST_F(ConfigTest, KeyHasThreeSpellings) {
 
 TEST_F(ConfigTest, ConfigKeysDescribeDefaults) {
   std::vector<ConfigKeyInfo> keys = ConfigKeys();
-  EXPECT_EQ(keys.size(), 40u);
+  EXPECT_EQ(keys.size(), 57u);
   auto find = [&](const std::string& name) {
     for (const auto& key : keys) {
       if (key.key == name) return key;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/harness.h"
+#include "transport/acs/call_events.h"
 #include "transport/acs/event_grid.h"
 #include "transport/acs/simulator.h"
 
@@ -19,12 +20,17 @@ using transport::acs::AcsSimulator;
 
 class AcsCallTest : public ::testing::Test {
  protected:
-  void Start(std::map<std::string, std::string> env = {}) {
+  void Start(std::map<std::string, std::string> env = {}, std::string jwt_audience = "") {
     transport::acs::SimulatorOptions so;
+    so.jwt_audience = jwt_audience;
     auto sim = AcsSimulator::Start(so);
     ASSERT_TRUE(sim.ok()) << sim.status().ToString();
     sim_ = std::move(sim).value();
     env["ARTAGENT_ACS__CONNECTION_STRING"] = sim_->connection_string();
+    if (!jwt_audience.empty()) {
+      env["ARTAGENT_ACS__JWT_AUDIENCE"] = jwt_audience;
+      env["ARTAGENT_ACS__JWKS_URL"] = sim_->jwks_url();
+    }
     server_ = std::make_unique<ServerProcess>(env);
     ASSERT_TRUE(server_->ok()) << "server did not start:\n" << server_->StderrTail();
     sim_->set_server_url(server_->url());
@@ -192,6 +198,33 @@ TEST_F(AcsCallTest, ValidationHandshakesAndBadInput) {
   std::string m = Metrics();
   EXPECT_NE(m.find(R"(kind="bad_event_grid_delivery")"), std::string::npos);
   EXPECT_NE(m.find(R"(kind="unknown_call")"), std::string::npos);
+}
+
+TEST_F(AcsCallTest, AcsJwtsAreValidatedOnCallbacksAndMedia) {
+  Start({}, "acs-immutable-resource-id-1");
+  ASSERT_TRUE(sim_->WaitForRestCall("GET /calling/keys", seconds(10)));
+  // Signed callbacks and a signed media upgrade: the call goes through.
+  ASSERT_TRUE(sim_->PlaceCall().ok());
+  ASSERT_TRUE(sim_->WaitForAgentAudio(500, seconds(30)));
+  const std::string event = transport::acs::EncodeCallbackEvent("evt-unsigned", "PlayCompleted",
+                                                                sim_->call_connection_id(), "");
+  auto unsigned_cb = sim_->Request("POST", "/api/v1/calls/callbacks", event);
+  ASSERT_TRUE(unsigned_cb.ok());
+  EXPECT_EQ(unsigned_cb->status, 401);
+  auto forged = sim_->Request("POST", "/api/v1/calls/callbacks", event,
+                              {{"Authorization", "Bearer " + sim_->SignToken() + "x"}});
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ(forged->status, 401);
+  auto good = sim_->Request("POST", "/api/v1/calls/callbacks", event,
+                            {{"Authorization", "Bearer " + sim_->SignToken()}});
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good->status, 200) << good->body;
+  // A media stream for the call without a token is refused.
+  WsClient ws;
+  EXPECT_FALSE(ws.Connect(server_->port(), "/api/v1/media/acs",
+                          {{"x-ms-call-connection-id", sim_->call_connection_id()}}, ""));
+  EXPECT_EQ(ws.http_status(), 401);
+  EXPECT_NE(Metrics().find(R"(kind="jwt_rejected")"), std::string::npos);
 }
 
 TEST_F(AcsCallTest, DeleteHangsUpThroughCallAutomation) {

@@ -1,5 +1,10 @@
 #include "transport/acs/simulator.h"
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -12,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/base64.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "net/http_client.h"
@@ -23,6 +29,7 @@
 #include "transport/acs/acs_media.h"
 #include "transport/acs/call_events.h"
 #include "transport/acs/event_grid.h"
+#include "transport/acs/jwt.h"
 
 namespace artagent::transport::acs {
 
@@ -32,8 +39,69 @@ namespace websocket = beast::websocket;
 using asio::ip::tcp;
 using nlohmann::json;
 
+namespace {
+
+std::string B64Url(std::string_view bytes) {
+  std::string s = core::Base64Encode(bytes);
+  for (char& c : s) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
+std::string BnParam(const EVP_PKEY* key, const char* name) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &bn) != 1) return {};
+  std::string out(static_cast<size_t>(BN_num_bytes(bn)), '\0');
+  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
+  BN_free(bn);
+  return out;
+}
+
+}  // namespace
+
 struct AcsSimulator::Impl {
   SimulatorOptions options;
+  EVP_PKEY* signing_key = nullptr;  // with jwt_audience
+  ~Impl() { EVP_PKEY_free(signing_key); }
+
+  std::string Jwks() const {
+    json key = {{"kty", "RSA"},
+                {"use", "sig"},
+                {"kid", "simulator-key"},
+                {"alg", "RS256"},
+                {"n", B64Url(BnParam(signing_key, OSSL_PKEY_PARAM_RSA_N))},
+                {"e", B64Url(BnParam(signing_key, OSSL_PKEY_PARAM_RSA_E))}};
+    return json{{"keys", json::array({key})}}.dump();
+  }
+  std::string Token() const {
+    if (!signing_key) return {};
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "simulator-key"}};
+    json payload = {{"iss", kAcsJwtIssuer},
+                    {"aud", options.jwt_audience},
+                    {"iat", now},
+                    {"nbf", now - 5},
+                    {"exp", now + 300}};
+    std::string signing = B64Url(header.dump()) + "." + B64Url(payload.dump());
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    size_t len = 0;
+    std::string sig;
+    if (EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, signing_key) == 1 &&
+        EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(signing.data()),
+                       signing.size()) == 1) {
+      sig.resize(len);
+      EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(signing.data()), signing.size());
+      sig.resize(len);
+    }
+    EVP_MD_CTX_free(ctx);
+    return signing + "." + B64Url(sig);
+  }
   platform::Metrics metrics;
   std::unique_ptr<server::HttpServer> http_server;
   std::shared_ptr<server::StrandExecutor> executor;  // on the fake endpoint's io_context
@@ -167,7 +235,9 @@ struct AcsSimulator::Impl {
       std::lock_guard<std::mutex> lock(mu);
       last_callback = body;
     }
-    auto r = Post(uri, body);
+    net::Headers headers;
+    if (signing_key) headers.emplace_back("Authorization", "Bearer " + Token());
+    auto r = Post(uri, body, "POST", headers);
     if (!r.ok()) return r.status();
     if (r->status != 200) {
       return core::UnavailableError(name + " callback got HTTP " + std::to_string(r->status) +
@@ -206,7 +276,9 @@ struct AcsSimulator::Impl {
         std::lock_guard<std::mutex> lock(mu);
         conn = conn_id;
       }
-      ws->set_option(websocket::stream_base::decorator([conn](websocket::request_type& req) {
+      const std::string token = Token();
+      ws->set_option(websocket::stream_base::decorator([conn, token](websocket::request_type& req) {
+        if (!token.empty()) req.set(beast::http::field::authorization, "Bearer " + token);
         req.set("x-ms-call-connection-id", conn);
         req.set("x-ms-call-correlation-id", "sim-correlation");
       }));
@@ -329,6 +401,18 @@ core::Result<std::unique_ptr<AcsSimulator>> AcsSimulator::Start(SimulatorOptions
   router->Add("POST", "/calling/callConnections/{id}", handler);
   router->Add("POST", "/calling/recordings", handler);
   router->Add("DELETE", "/calling/recordings/{id}", handler);
+  if (!impl->options.jwt_audience.empty()) {
+    impl->signing_key = EVP_RSA_gen(2048);
+    if (!impl->signing_key) return core::InternalError("cannot generate the simulator's RSA key");
+    router->Add("GET", "/calling/keys", [raw](const server::HttpRequest& req) {
+      {
+        std::lock_guard<std::mutex> lock(raw->mu);
+        raw->rest.push_back({"GET", req.target, nullptr, true, ""});  // public: not signed
+        raw->cv.notify_all();
+      }
+      return server::HttpResponse{200, "application/json", raw->Jwks(), {}};
+    });
+  }
   server::ServerOptions so;
   so.host = impl->options.listen_host;
   so.port = impl->options.listen_port;
@@ -341,6 +425,10 @@ core::Result<std::unique_ptr<AcsSimulator>> AcsSimulator::Start(SimulatorOptions
   impl->client = net::HttpClient::Create();
   return std::unique_ptr<AcsSimulator>(new AcsSimulator(std::move(impl)));
 }
+
+std::string AcsSimulator::jwks_url() const { return "http://" + impl_->Host() + "/calling/keys"; }
+
+std::string AcsSimulator::SignToken() const { return impl_->Token(); }
 
 std::string AcsSimulator::connection_string() const {
   return "endpoint=http://" + impl_->Host() + "/;accesskey=" + impl_->options.access_key;
@@ -421,7 +509,9 @@ core::Status AcsSimulator::ResendLastCallback() {
     body = impl_->last_callback;
   }
   if (body.empty()) return core::FailedPreconditionError("no callback sent yet");
-  auto r = impl_->Post(uri, body);
+  net::Headers headers;
+  if (impl_->signing_key) headers.emplace_back("Authorization", "Bearer " + impl_->Token());
+  auto r = impl_->Post(uri, body, "POST", headers);
   if (!r.ok()) return r.status();
   return r->status == 200 ? core::OkStatus()
                           : core::UnavailableError("HTTP " + std::to_string(r->status));

@@ -35,6 +35,9 @@ struct SimulatorOptions {
   std::string caller = "+14255550123";
   std::string callee = "+18005550100";
   bool cloud_events_schema = false;  // IncomingCall as CloudEvents instead of Event Grid schema
+  // Non-empty: sign callbacks and the media upgrade with RS256 JWTs for this audience, as ACS
+  // does, and publish the key at jwks_url().
+  std::string jwt_audience;
 };
 
 // One REST call the server made.
@@ -60,6 +63,10 @@ class AcsSimulator {
 
   // "endpoint=http://127.0.0.1:PORT/;accesskey=KEY": configure the server with it.
   std::string connection_string() const;
+  // The simulator's JWKS document URL (for acs.jwks_url).
+  std::string jwks_url() const;
+  // A token as ACS would sign it (empty without jwt_audience).
+  std::string SignToken() const;
   // The server to call, when it was not known at Start() (it needs connection_string() first).
   void set_server_url(const std::string& url);
   // A raw request to the server (tests of bad input, handshakes). Path like "/api/v1/calls".
