@@ -7,7 +7,8 @@
 // a typed policy number, "pin" and the PIN clicked on the DTMF keypad (4 8 2 1 #), that the log
 // shows the keypad turn and the verify_caller tool entry (expandable, with its output), that the
 // agent badge changes to fnol_agent after "I want to file a claim" with the hand-off in the log,
-// and that the slots panel shows what the agent noted. Screenshot:
+// that the slots panel shows what the agent noted, and that picking another scenario (a copy of
+// insurance under another name, in a temporary agents directory) starts a session in it. Screenshot:
 // tests/e2e/test-results/console-insurance.png.
 
 import assert from 'node:assert/strict';
@@ -18,12 +19,13 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { makeTempDir, startServer } from './lib/server.mjs';
+import { makeTempDir, repoRoot, startServer } from './lib/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'test-results');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const WAIT_MS = 60_000;
+const SECOND_SCENARIO = 'insurance_copy';
 
 describe('web console: insurance scenario with tools, keypad and hand-off', () => {
   let work;
@@ -33,6 +35,7 @@ describe('web console: insurance scenario with tools, keypad and hand-off', () =
   let failed = false;
   const pageErrors = [];
   const browserLog = [];
+  const sockets = []; // URLs of the WebSockets the page opened
 
   const check = (fn) => async () => {
     try {
@@ -43,12 +46,12 @@ describe('web console: insurance scenario with tools, keypad and hand-off', () =
     }
   };
 
-  async function waitInPage(what, fn, arg) {
+  async function waitInPage(what, fn, arg, timeout = WAIT_MS) {
     try {
-      return await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 100 });
+      return await page.waitForFunction(fn, arg, { timeout, polling: 100 });
     } catch (err) {
       const seen = await pageSnapshot().catch((e) => `(no snapshot: ${e.message})`);
-      throw new Error(`timed out after ${WAIT_MS / 1000} s waiting for ${what}\n${seen}`,
+      throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}\n${seen}`,
         { cause: err });
     }
   }
@@ -98,8 +101,17 @@ describe('web console: insurance scenario with tools, keypad and hand-off', () =
 
   before(async () => {
     work = makeTempDir('artagent-console-insurance-');
+    // Two scenarios for the picker: the shipped one and a copy under another name.
+    const agentsDir = path.join(work.dir, 'agents');
+    for (const name of ['insurance', SECOND_SCENARIO]) {
+      fs.cpSync(path.join(repoRoot, 'agents', 'insurance'), path.join(agentsDir, name),
+        { recursive: true });
+    }
     server = await startServer({
-      env: { ARTAGENT_TOOLS__INSURANCE_DB: path.join(work.dir, 'insurance.db') },
+      env: {
+        ARTAGENT_TOOLS__INSURANCE_DB: path.join(work.dir, 'insurance.db'),
+        ARTAGENT_AGENTS__DIR: agentsDir,
+      },
     });
     context = await chromium.launchPersistentContext(path.join(work.dir, 'profile'), {
       executablePath: CHROMIUM,
@@ -117,6 +129,7 @@ describe('web console: insurance scenario with tools, keypad and hand-off', () =
     });
     page = context.pages()[0] ?? await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err));
+    page.on('websocket', (ws) => sockets.push(ws.url()));
     page.on('console', (msg) => browserLog.push(`${msg.type()}: ${msg.text()}`));
     await page.goto(server.url);
   }, { timeout: 120_000 });
@@ -124,6 +137,10 @@ describe('web console: insurance scenario with tools, keypad and hand-off', () =
   after(async () => {
     fs.mkdirSync(resultsDir, { recursive: true });
     if (page) {
+      await page.evaluate(() => {
+        const log = document.getElementById('log');
+        log.scrollTop = log.scrollHeight;
+      }).catch(() => {});
       await page.screenshot({ path: path.join(resultsDir, 'console-insurance.png'), fullPage: true })
         .catch((err) => process.stderr.write(`screenshot failed: ${err.message}\n`));
     }
@@ -199,10 +216,38 @@ describe('web console: insurance scenario with tools, keypad and hand-off', () =
       document.querySelector('#slots [data-slot="policy_number"] dd')?.textContent === '40213587');
   }));
 
+  it('switches scenario from the picker: a new session in that scenario', check(async () => {
+    const before = await page.evaluate(() => window.artagentStats.sessionId);
+    await page.getByLabel('Scenario').selectOption(SECOND_SCENARIO);
+    await waitInPage('a new connected session', (old) => window.artagentStats.connected &&
+      window.artagentStats.sessionId && window.artagentStats.sessionId !== old, before);
+    await waitInPage('the agent badge back at auth_agent', () =>
+      document.getElementById('agent-name').textContent === 'auth_agent');
+    const id = await page.evaluate(() => window.artagentStats.sessionId);
+    const res = await fetch(new URL(`api/v1/sessions/${id}`, server.url));
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).scenario, SECOND_SCENARIO);
+    const notes = await page.locator('.turn--note').allTextContents();
+    assert.ok(notes.includes(`Scenario: ${SECOND_SCENARIO}`), notes.join(' | '));
+    assert.equal(await page.locator('#slots .slots__row').count(), 0); // a new session, no slots
+  }));
+
+  it('shows "call ended by the agent" and does not reconnect when the agent hangs up', check(async () => {
+    // Nobody answers: the agent re-prompts (no-input), says goodbye and ends the call.
+    await waitInPage('the call ended by the agent', () => window.artagentStats.callEnded &&
+      !window.artagentStats.connected && document.body.dataset.state === 'ended', null, 150_000);
+    const notes = await page.locator('.turn--note').allTextContents();
+    assert.ok(notes.some((n) => n.startsWith('Call ended by the agent')), notes.join(' | '));
+    assert.equal(await page.locator('#banner').isHidden(), true);
+    assert.match(await page.locator('#status').textContent(), /Call ended by the agent/);
+    // No new socket was opened after it: two sessions in all (the first and the switched one).
+    assert.equal(sockets.length, 2, sockets.join(' '));
+    assert.match(sockets[1], new RegExp(`/v1/realtime\\?scenario=${SECOND_SCENARIO}$`));
+  }));
+
   it('raised no page error and got no error event from the server', check(async () => {
     assert.deepEqual(pageErrors.map(String), []);
     const stats = await page.evaluate(() => window.artagentStats);
     assert.equal(stats.errors, 0);
-    assert.equal(stats.callEnded, false);
   }));
 });

@@ -35,9 +35,8 @@ class RealtimeInsuranceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_dir_ = TempDir("insurance");
-    server_ = std::make_unique<ServerProcess>(
-        std::map<std::string, std::string>{{"ARTAGENT_TOOLS__INSURANCE_DB",
-                                            db_dir_ + "/insurance.db"}});
+    server_ = std::make_unique<ServerProcess>(std::map<std::string, std::string>{
+        {"ARTAGENT_TOOLS__INSURANCE_DB", db_dir_ + "/insurance.db"}});
     ASSERT_TRUE(server_->ok()) << "server did not start:\n" << server_->StderrTail();
   }
 
@@ -81,7 +80,8 @@ class RealtimeInsuranceTest : public ::testing::Test {
     json tail = json::array();
     for (size_t i = all.size() > 12 ? all.size() - 12 : 0; i < all.size(); ++i) {
       json m = all[i];
-      if (m.contains("delta") && m["delta"].is_string() && m["delta"].get<std::string>().size() > 80)
+      if (m.contains("delta") && m["delta"].is_string() &&
+          m["delta"].get<std::string>().size() > 80)
         m["delta"] = "...";
       tail.push_back(m);
     }
@@ -124,9 +124,8 @@ TEST_F(RealtimeInsuranceTest, VerifyByKeypadHandOffAndFileAClaim) {
   ASSERT_TRUE(dtmf_item) << Tail(ws);
   EXPECT_EQ((*dtmf_item)["item"]["content"][0]["type"], "input_text");
   EXPECT_EQ((*dtmf_item)["item"]["content"][0]["text"], "4821");
-  auto verify = ws.WaitFor("artagent.tool.completed", seconds(20), [](const json& j) {
-    return j["name"] == "verify_caller";
-  });
+  auto verify = ws.WaitFor("artagent.tool.completed", seconds(20),
+                           [](const json& j) { return j["name"] == "verify_caller"; });
   ASSERT_TRUE(verify) << Tail(ws);
   EXPECT_EQ((*verify)["status"], "completed");
   EXPECT_EQ((*verify)["output"]["verified"], true) << verify->dump();
@@ -162,9 +161,8 @@ TEST_F(RealtimeInsuranceTest, VerifyByKeypadHandOffAndFileAClaim) {
   EXPECT_TRUE(Contains(reply, "file the claim")) << transcript_;
   reply = Say(ws, "yes");
 
-  auto claim = ws.WaitFor("artagent.tool.completed", seconds(5), [](const json& j) {
-    return j["name"] == "create_claim";
-  });
+  auto claim = ws.WaitFor("artagent.tool.completed", seconds(5),
+                          [](const json& j) { return j["name"] == "create_claim"; });
   ASSERT_TRUE(claim) << transcript_ << Tail(ws);
   EXPECT_EQ((*claim)["status"], "completed");
   EXPECT_EQ((*claim)["agent"], "fnol_agent");

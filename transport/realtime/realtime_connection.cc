@@ -7,8 +7,7 @@
 namespace artagent::transport::realtime {
 
 RealtimeConnection::RealtimeConnection(RealtimePeer* peer, SessionFactory factory,
-                                       session::SessionOptions defaults,
-                                       platform::Metrics* metrics)
+                                       session::SessionOptions defaults, platform::Metrics* metrics)
     : peer_(peer),
       factory_(std::move(factory)),
       defaults_(std::move(defaults)),
@@ -56,8 +55,10 @@ void RealtimeConnection::SendError(const ProtocolError& error) {
 void RealtimeConnection::OnMessage(std::string_view data, bool is_text) {
   if (closed_ || !session_) return;
   if (!is_text) {
-    SendError({"invalid_message", "binary frames are not part of the Realtime protocol; send "
-                                  "JSON text events", "", ""});
+    SendError({"invalid_message",
+               "binary frames are not part of the Realtime protocol; send "
+               "JSON text events",
+               "", ""});
     return;
   }
   ProtocolError error;
@@ -92,9 +93,8 @@ void RealtimeConnection::Handle(ClientEvent& ev) {
           session_->AddUserText(body.text);
         } else if constexpr (std::is_same_v<T, Truncate>) {
           if (!session_->Truncate(body.item_id, body.audio_end_ms)) {
-            SendError({"item_not_found",
-                       "no agent audio item '" + body.item_id + "' to truncate", "item_id",
-                       ev.event_id});
+            SendError({"item_not_found", "no agent audio item '" + body.item_id + "' to truncate",
+                       "item_id", ev.event_id});
           }
         } else if constexpr (std::is_same_v<T, ResponseCreate>) {
           if (body.output_audio && *body.output_audio != config_.output_audio) {

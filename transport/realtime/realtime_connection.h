@@ -33,8 +33,8 @@ using SessionFactory = std::function<core::Result<std::shared_ptr<session::Sessi
 
 class RealtimeConnection : public session::SessionOutput {
  public:
-  RealtimeConnection(RealtimePeer* peer, SessionFactory factory,
-                     session::SessionOptions defaults, platform::Metrics* metrics);
+  RealtimeConnection(RealtimePeer* peer, SessionFactory factory, session::SessionOptions defaults,
+                     platform::Metrics* metrics);
   ~RealtimeConnection() override;
 
   // Creates the session and sends session.created. On failure closes with 1011.

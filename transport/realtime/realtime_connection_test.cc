@@ -106,8 +106,9 @@ class RealtimeConnectionTest : public ::testing::Test, public RealtimePeer {
 
   void SetUp() override {
     ex_ = std::make_shared<core::FakeExecutor>();
-    SessionFactory factory = [this](session::SessionOptions opts, session::SessionOutput* out)
-        -> core::Result<std::shared_ptr<session::Session>> {
+    SessionFactory factory =
+        [this](session::SessionOptions opts,
+               session::SessionOutput* out) -> core::Result<std::shared_ptr<session::Session>> {
       session::SessionDeps deps;
       deps.executor = ex_;
       deps.compute = ex_.get();

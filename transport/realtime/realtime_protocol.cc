@@ -55,9 +55,9 @@ std::optional<AudioFormat> ParseFormat(const json& v, const std::string& param,
     f.encoding = AudioFormat::Encoding::kAlaw;
     f.rate = 8000;
   } else {
-    *error = Err("invalid_value",
-                 "unsupported audio format '" + type + "' (audio/pcm, audio/pcmu, audio/pcma)",
-                 param);
+    *error =
+        Err("invalid_value",
+            "unsupported audio format '" + type + "' (audio/pcm, audio/pcmu, audio/pcma)", param);
     return std::nullopt;
   }
   return f;
@@ -103,16 +103,17 @@ std::optional<TurnDetection> ParseTurnDetection(const json& v, const std::string
   return td;
 }
 
-std::optional<bool> ParseModalities(const json& v, const std::string& param,
-                                    ProtocolError* error) {
+std::optional<bool> ParseModalities(const json& v, const std::string& param, ProtocolError* error) {
   if (!v.is_array()) {
     *error = Err("invalid_value", "output_modalities must be an array", param);
     return std::nullopt;
   }
   bool audio = false, text = false;
   for (const auto& m : v) {
-    if (m == "audio") audio = true;
-    else if (m == "text") text = true;
+    if (m == "audio")
+      audio = true;
+    else if (m == "text")
+      text = true;
     else {
       *error = Err("invalid_value", "output_modalities items are 'audio' or 'text'", param);
       return std::nullopt;
@@ -128,8 +129,8 @@ std::optional<bool> ParseModalities(const json& v, const std::string& param,
 // session.tools: [{type:"function", name, description, parameters}, ...].
 std::optional<std::vector<json>> ParseTools(const json& v, ProtocolError* error) {
   if (!v.is_array()) {
-    *error = Err("invalid_value", "session.tools must be an array of function tools",
-                 "session.tools");
+    *error =
+        Err("invalid_value", "session.tools must be an array of function tools", "session.tools");
     return std::nullopt;
   }
   std::vector<json> tools;
@@ -137,8 +138,10 @@ std::optional<std::vector<json>> ParseTools(const json& v, ProtocolError* error)
     const json& t = v[i];
     const std::string param = fmt::format("session.tools[{}]", i);
     if (!t.is_object()) {
-      *error = Err("invalid_value", "each tool must be an object {type, name, description, "
-                                    "parameters}", param);
+      *error = Err("invalid_value",
+                   "each tool must be an object {type, name, description, "
+                   "parameters}",
+                   param);
       return std::nullopt;
     }
     if (!t.contains("name") || !t["name"].is_string() || t["name"].get<std::string>().empty()) {
@@ -146,13 +149,13 @@ std::optional<std::vector<json>> ParseTools(const json& v, ProtocolError* error)
       return std::nullopt;
     }
     if (t.contains("type") && t["type"] != "function") {
-      *error = Err("invalid_value", "only tools of type \"function\" are supported",
-                   param + ".type");
+      *error =
+          Err("invalid_value", "only tools of type \"function\" are supported", param + ".type");
       return std::nullopt;
     }
     if (t.contains("parameters") && !t["parameters"].is_object()) {
-      *error = Err("invalid_value", "'parameters' must be a JSON schema object",
-                   param + ".parameters");
+      *error =
+          Err("invalid_value", "'parameters' must be a JSON schema object", param + ".parameters");
       return std::nullopt;
     }
     json tool = t;
@@ -188,8 +191,8 @@ bool ParseSessionUpdate(const json& s, SessionUpdate* u, ProtocolError* error) {
         u->input_format = f;
       }
       if (in.contains("turn_detection")) {
-        auto td = ParseTurnDetection(in["turn_detection"], "session.audio.input.turn_detection",
-                                     error);
+        auto td =
+            ParseTurnDetection(in["turn_detection"], "session.audio.input.turn_detection", error);
         if (!td) return false;
         u->turn_detection = td;
       }
@@ -205,8 +208,8 @@ bool ParseSessionUpdate(const json& s, SessionUpdate* u, ProtocolError* error) {
       if (out.contains("speed") && out["speed"].is_number()) {
         double sp = out["speed"].get<double>();
         if (sp < 0.25 || sp > 1.5) {
-          *error = Err("invalid_value", "speed must be within 0.25..1.5",
-                       "session.audio.output.speed");
+          *error =
+              Err("invalid_value", "speed must be within 0.25..1.5", "session.audio.output.speed");
           return false;
         }
         u->speed = sp;
@@ -252,8 +255,8 @@ bool ParseUserText(const json& ev, UserText* out, ProtocolError* error) {
   const json& item = ev["item"];
   const std::string type = item.value("type", "message");
   if (type != "message") {
-    *error = Err("unsupported_item",
-                 "only message and function_call_output items can be created", "item.type");
+    *error = Err("unsupported_item", "only message and function_call_output items can be created",
+                 "item.type");
     return false;
   }
   if (item.value("role", "") != "user") {
@@ -272,8 +275,7 @@ bool ParseUserText(const json& ev, UserText* out, ProtocolError* error) {
     }
   }
   if (text.empty()) {
-    *error = Err("missing_field", "the message needs an input_text content part",
-                 "item.content");
+    *error = Err("missing_field", "the message needs an input_text content part", "item.content");
     return false;
   }
   out->text = std::move(text);
@@ -293,8 +295,8 @@ bool ParseFunctionCallOutput(const json& item, FunctionCallOutput* out, Protocol
     return false;
   }
   out->call_id = item["call_id"].get<std::string>();
-  out->output = item["output"].is_string() ? item["output"].get<std::string>()
-                                           : item["output"].dump();
+  out->output =
+      item["output"].is_string() ? item["output"].get<std::string>() : item["output"].dump();
   if (item.contains("id") && item["id"].is_string()) out->item_id = item["id"];
   return true;
 }
@@ -305,10 +307,9 @@ bool IsDtmfKey(char c) {
 
 json ItemJson(const std::string& id, const std::string& role, const std::string& status,
               const json& content) {
-  return json{{"id", id},       {"object", "realtime.item"}, {"type", "message"},
-              {"role", role},   {"status", status},          {"content", content}};
+  return json{{"id", id},     {"object", "realtime.item"}, {"type", "message"},
+              {"role", role}, {"status", status},          {"content", content}};
 }
-
 
 // The event that arrives fifty times a second per caller,
 //   {"type":"input_audio_buffer.append","audio":"<base64>"[,"event_id":"..."]},
@@ -432,8 +433,8 @@ std::optional<ClientEvent> ParseClientEvent(std::string_view text, ProtocolError
   } else if (t == "artagent.input_dtmf") {
     if (!ev.contains("digits") || !ev["digits"].is_string() ||
         ev["digits"].get<std::string>().empty()) {
-      *error = Err("missing_field", "artagent.input_dtmf needs a string of keys in 'digits'",
-                   "digits");
+      *error =
+          Err("missing_field", "artagent.input_dtmf needs a string of keys in 'digits'", "digits");
       error->event_id = out.event_id;
       return std::nullopt;
     }
@@ -517,7 +518,9 @@ core::Status DecodeAudio(std::string_view base64, const AudioFormat& format, aud
 
 ServerEventEncoder::ServerEventEncoder(std::string id_prefix) : prefix_(std::move(id_prefix)) {}
 
-std::string ServerEventEncoder::NextEventId() { return fmt::format("event_{}{}", prefix_, ++counter_); }
+std::string ServerEventEncoder::NextEventId() {
+  return fmt::format("event_{}{}", prefix_, ++counter_);
+}
 
 namespace {
 json FormatJson(const AudioFormat& f) {
@@ -638,9 +641,9 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
                 {"item_id", e.item_id}});
           emit({{"type", "conversation.item.created"},
                 {"previous_item_id", prev},
-                {"item", ItemJson(e.item_id, "user", "completed",
-                                  json::array({{{"type", "input_audio"},
-                                                {"transcript", nullptr}}}))}});
+                {"item",
+                 ItemJson(e.item_id, "user", "completed",
+                          json::array({{{"type", "input_audio"}, {"transcript", nullptr}}}))}});
         } else if constexpr (std::is_same_v<T, InputCleared>) {
           emit({{"type", "input_audio_buffer.cleared"}});
         } else if constexpr (std::is_same_v<T, UserTextItem>) {
@@ -666,7 +669,9 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
                 {"item_id", e.item_id},
                 {"content_index", 0},
                 {"error",
-                 {{"type", "transcription_error"}, {"code", "stt_failed"}, {"message", e.message}}}});
+                 {{"type", "transcription_error"},
+                  {"code", "stt_failed"},
+                  {"message", e.message}}}});
         } else if constexpr (std::is_same_v<T, ResponseStarted>) {
           response_audio_ = config.output_audio;
           open_function_calls_.clear();
@@ -687,7 +692,8 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
                 {"response_id", e.response_id},
                 {"output_index", 0},
                 {"item", item}});
-          emit({{"type", "conversation.item.created"}, {"previous_item_id", nullptr},
+          emit({{"type", "conversation.item.created"},
+                {"previous_item_id", nullptr},
                 {"item", item}});
           json part = response_audio_ ? json{{"type", "audio"}, {"transcript", ""}}
                                       : json{{"type", "text"}, {"text", ""}};
@@ -791,8 +797,7 @@ void ServerEventEncoder::Encode(const session::SessionEvent& event, const Sessio
                   {"output", std::move(output)},
                   {"output_modalities",
                    response_audio_ ? json::array({"audio"}) : json::array({"text"})},
-                  {"usage",
-                   {{"total_tokens", 0}, {"input_tokens", 0}, {"output_tokens", 0}}}}}});
+                  {"usage", {{"total_tokens", 0}, {"input_tokens", 0}, {"output_tokens", 0}}}}}});
         } else if constexpr (std::is_same_v<T, ItemTruncated>) {
           emit({{"type", "conversation.item.truncated"},
                 {"item_id", e.item_id},

@@ -135,8 +135,7 @@ class ServerEventEncoder {
   std::string Error(const ProtocolError& error, std::string_view type = "invalid_request_error");
   // conversation.item.created for a function_call_output item the client added (`item_id` is the
   // item's id, the client's or one made for it).
-  std::string FunctionCallOutputCreated(const FunctionCallOutput& item,
-                                        const std::string& item_id);
+  std::string FunctionCallOutputCreated(const FunctionCallOutput& item, const std::string& item_id);
 
   // Appends zero or more messages for `event`. `config` gives the output format and modality.
   //

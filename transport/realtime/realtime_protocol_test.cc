@@ -37,10 +37,10 @@ TEST(RealtimeProtocolTest, ParsesTheOfficialClientsSessionUpdate) {
 }
 
 TEST(RealtimeProtocolTest, ParsesGaAndBetaFormatsAndTurnDetection) {
-  auto ev = MustParse(
-      R"({"type":"session.update","session":{"output_modalities":["text"],)"
-      R"("audio":{"input":{"format":{"type":"audio/pcmu"},"turn_detection":null},)"
-      R"("output":{"format":{"type":"audio/pcma"},"voice":"kal16","speed":1.2}}}})");
+  auto ev =
+      MustParse(R"({"type":"session.update","session":{"output_modalities":["text"],)"
+                R"("audio":{"input":{"format":{"type":"audio/pcmu"},"turn_detection":null},)"
+                R"("output":{"format":{"type":"audio/pcma"},"voice":"kal16","speed":1.2}}}})");
   auto& u = std::get<SessionUpdate>(ev.body);
   EXPECT_EQ(u.output_audio, false);
   EXPECT_EQ(u.input_format->encoding, AudioFormat::Encoding::kMulaw);
@@ -49,10 +49,9 @@ TEST(RealtimeProtocolTest, ParsesGaAndBetaFormatsAndTurnDetection) {
   EXPECT_FALSE(u.turn_detection->enabled);
   EXPECT_EQ(u.voice, "kal16");
 
-  auto beta = MustParse(
-      R"({"type":"session.update","session":{"modalities":["text","audio"],)"
-      R"("input_audio_format":"g711_ulaw","turn_detection":{"type":"server_vad",)"
-      R"("silence_duration_ms":700,"create_response":false}}})");
+  auto beta = MustParse(R"({"type":"session.update","session":{"modalities":["text","audio"],)"
+                        R"("input_audio_format":"g711_ulaw","turn_detection":{"type":"server_vad",)"
+                        R"("silence_duration_ms":700,"create_response":false}}})");
   auto& b = std::get<SessionUpdate>(beta.body);
   EXPECT_EQ(b.output_audio, true);
   EXPECT_EQ(b.input_format->encoding, AudioFormat::Encoding::kMulaw);
@@ -71,28 +70,31 @@ TEST(RealtimeProtocolTest, ClearErrorsForBadInput) {
       R"({"type":"session.update","session":{"audio":{"input":{"format":{"type":"audio/pcm","rate":96000}}}}})");
   EXPECT_EQ(rate.code, "invalid_value");
   EXPECT_EQ(rate.param, "session.audio.input.format.rate");
-  EXPECT_EQ(MustFail(R"({"type":"conversation.item.create","item":{"type":"message","role":"assistant","content":[{"type":"input_text","text":"x"}]}})").code,
-            "invalid_value");
+  EXPECT_EQ(
+      MustFail(
+          R"({"type":"conversation.item.create","item":{"type":"message","role":"assistant","content":[{"type":"input_text","text":"x"}]}})")
+          .code,
+      "invalid_value");
 }
 
 TEST(RealtimeProtocolTest, UserTextTruncateAndResponseEvents) {
-  auto t = MustParse(
-      R"({"type":"conversation.item.create","item":{"type":"message","role":"user",)"
-      R"("content":[{"type":"input_text","text":"I want to file a claim"}]}})");
+  auto t = MustParse(R"({"type":"conversation.item.create","item":{"type":"message","role":"user",)"
+                     R"("content":[{"type":"input_text","text":"I want to file a claim"}]}})");
   EXPECT_EQ(std::get<UserText>(t.body).text, "I want to file a claim");
   auto tr = MustParse(
       R"({"type":"conversation.item.truncate","item_id":"item_1","content_index":0,"audio_end_ms":1234.6})");
   EXPECT_EQ(std::get<Truncate>(tr.body).audio_end_ms, 1235);
   auto rc = MustParse(R"({"type":"response.create","response":{"output_modalities":["text"]}})");
   EXPECT_EQ(std::get<ResponseCreate>(rc.body).output_audio, false);
-  EXPECT_TRUE(std::holds_alternative<ResponseCancel>(MustParse(R"({"type":"response.cancel"})").body));
+  EXPECT_TRUE(
+      std::holds_alternative<ResponseCancel>(MustParse(R"({"type":"response.cancel"})").body));
 }
 
 TEST(RealtimeProtocolTest, AppendFastPathAndFullParserAgree) {
   const std::string cases[] = {
       R"({"type":"input_audio_buffer.append","audio":"AAEC"})",
       R"(  { "audio" : "AAEC", "event_id":"e1", "type" : "input_audio_buffer.append" } )",
-      R"({"type":"input_audio_buffer.append","audio":"AA\/C"})",          // escape: full parser
+      R"({"type":"input_audio_buffer.append","audio":"AA\/C"})",           // escape: full parser
       R"({"type":"input_audio_buffer.append","audio":"AAEC","extra":1})",  // other key: full parser
   };
   for (const auto& text : cases) {
@@ -179,9 +181,9 @@ TEST(RealtimeProtocolTest, ParsesClientToolsAndRejectsMalformedOnes) {
   EXPECT_EQ((*u.tools)[0]["parameters"]["properties"]["city"]["type"], "string");
   EXPECT_EQ((*u.tools)[1]["type"], "function");  // filled in when left out
   // An empty list clears them; no key leaves them alone.
-  EXPECT_TRUE(std::get<SessionUpdate>(
-                  MustParse(R"({"type":"session.update","session":{"tools":[]}})").body)
-                  .tools->empty());
+  EXPECT_TRUE(
+      std::get<SessionUpdate>(MustParse(R"({"type":"session.update","session":{"tools":[]}})").body)
+          .tools->empty());
   EXPECT_FALSE(std::get<SessionUpdate>(
                    MustParse(R"({"type":"session.update","session":{"voice":"x"}})").body)
                    .tools);
@@ -199,18 +201,16 @@ TEST(RealtimeProtocolTest, ParsesClientToolsAndRejectsMalformedOnes) {
             "session.tools[0]");
   EXPECT_EQ(MustFail(R"({"type":"session.update","session":{"tools":[{"name":7}]}})").param,
             "session.tools[0].name");
-  EXPECT_EQ(
-      MustFail(R"({"type":"session.update","session":{"tools":[{"type":"mcp","name":"x"}]}})")
-          .param,
-      "session.tools[0].type");
+  EXPECT_EQ(MustFail(R"({"type":"session.update","session":{"tools":[{"type":"mcp","name":"x"}]}})")
+                .param,
+            "session.tools[0].type");
   EXPECT_EQ(MustFail(R"({"type":"session.update","session":{"tool_choice":"required"}})").param,
             "session.tool_choice");
 }
 
 TEST(RealtimeProtocolTest, ParsesFunctionCallOutputItems) {
-  auto ev = MustParse(
-      R"({"type":"conversation.item.create","item":{"type":"function_call_output",)"
-      R"("call_id":"call_7","output":"{\"temp_c\":21}"}})");
+  auto ev = MustParse(R"({"type":"conversation.item.create","item":{"type":"function_call_output",)"
+                      R"("call_id":"call_7","output":"{\"temp_c\":21}"}})");
   auto& f = std::get<FunctionCallOutput>(ev.body);
   EXPECT_EQ(f.call_id, "call_7");
   EXPECT_EQ(f.output, R"({"temp_c":21})");
