@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 ARGS ?=
 
 .PHONY: all deps deps-run configure build run test test-unit test-integration test-e2e bench \
-	format clean
+	format clean fuzz fuzz-build fuzz-smoke
 
 all: build
 
@@ -46,6 +46,40 @@ test-e2e: build
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/artagent_*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
+
+# libFuzzer targets (fuzz/), in their own clang + ASan/UBSan build: `make fuzz` runs each for
+# FUZZ_SECONDS on a copy of its seed corpus (fuzz/corpus/<target>, never written to); crashes land
+# in $(FUZZ_BUILD_DIR)/fuzz-out/<target>/. `make fuzz-smoke` only replays the seeds (-runs=0).
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_JOBS ?= 2
+FUZZERS = fuzz_realtime_event fuzz_sse fuzz_wav fuzz_agent_yaml fuzz_acs_media fuzz_event_grid \
+	fuzz_acs_callbacks fuzz_http_head
+
+fuzz-build:
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DARTAGENT_BUILD_FUZZERS=ON -DARTAGENT_BUILD_TESTS=OFF -DARTAGENT_BUILD_BENCHMARKS=OFF \
+		-DARTAGENT_SANITIZE="address;undefined" >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j $(FUZZ_JOBS) --target artagent_fuzzers
+
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZERS); do \
+		out=$(FUZZ_BUILD_DIR)/fuzz-out/$$f; rm -rf $$out; mkdir -p $$out/corpus; \
+		cp fuzz/corpus/$$f/* $$out/corpus/; \
+		echo "== $$f ($(FUZZ_SECONDS) s)"; \
+		$(FUZZ_BUILD_DIR)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+			-artifact_prefix=$$out/ -print_final_stats=1 $$out/corpus 2>$$out/log.txt \
+			|| { tail -40 $$out/log.txt; exit 1; }; \
+		grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|#[0-9]+ +DONE)" \
+			$$out/log.txt; \
+	done
+
+fuzz-smoke: fuzz-build
+	@set -e; for f in $(FUZZERS); do \
+		log=$(FUZZ_BUILD_DIR)/fuzz-smoke-$$f.txt; \
+		$(FUZZ_BUILD_DIR)/fuzz/$$f -runs=0 fuzz/corpus/$$f >$$log 2>&1 || { tail -40 $$log; exit 1; }; \
+		echo "== $$f: $$(grep -c 'Running\|INITED' $$log) $$(tail -1 $$log)"; \
+	done
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i
