@@ -12,9 +12,56 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "net/circuit_breaker.h"
+#include "platform/identity.h"
+#include "platform/secrets.h"
 #include "speech/local/register.h"
 
 namespace artagent::app {
+
+namespace {
+
+// secret://NAME references, resolved by the platform chain: environment, secrets.dir, Key Vault
+// (with the default Azure credential). Built on first use, so that a configuration without
+// references starts nothing. Blocking: for start-up only.
+class StartupSecrets {
+ public:
+  StartupSecrets(const platform::Config& config, net::HttpClient* http)
+      : config_(config), http_(http) {}
+
+  core::Result<std::string> Resolve(const std::string& ref) {
+    if (!resolver_) {
+      executor_ = platform::BackgroundExecutor::Create("secrets");
+      platform::CredentialDeps deps;
+      deps.http = http_;
+      deps.executor = executor_;
+      if (!config_.secrets.key_vault_url.empty()) {
+        platform::ManagedIdentityOptions mi;
+        mi.client_id = config_.identity.client_id;
+        auto credential = platform::CreateDefaultCredential(
+            platform::CredentialEnvironment::FromProcess(), deps, mi);
+        if (!credential.ok()) return credential.status().WithContext("identity");
+        credential_ = std::move(credential).value();
+      }
+      platform::SecretsOptions options;
+      options.dir = config_.secrets.dir;
+      options.key_vault_url = config_.secrets.key_vault_url;
+      options.refresh = std::chrono::seconds(config_.secrets.refresh_s);
+      auto resolver = platform::SecretResolver::Create(options, credential_, deps);
+      if (!resolver.ok()) return resolver.status();
+      resolver_ = std::move(resolver).value();
+    }
+    return resolver_->Resolve(ref);
+  }
+
+ private:
+  const platform::Config& config_;
+  net::HttpClient* http_;
+  std::shared_ptr<platform::BackgroundExecutor> executor_;  // declared first: destroyed last
+  std::shared_ptr<platform::TokenCredential> credential_;
+  std::unique_ptr<platform::SecretResolver> resolver_;
+};
+
+}  // namespace
 
 Runtime::Runtime(const platform::Config& config) : config_(config) {}
 Runtime::~Runtime() {
@@ -30,6 +77,19 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   rt->compute_ = std::make_unique<core::ThreadPool>(threads, config.compute.max_queue, "compute");
 
   rt->http_ = net::HttpClient::Create();
+  {
+    // Secret references in the configuration are resolved once, here: a missing secret fails
+    // start-up, and nothing downstream ever sees a reference.
+    StartupSecrets secrets(rt->config_, rt->http_.get());
+    for (auto [key, value] : {std::pair<const char*, std::string*>{"model.api_key",
+                                                                    &rt->config_.model.api_key},
+                              {"acs.connection_string", &rt->config_.acs.connection_string}}) {
+      if (!platform::IsSecretReference(*value)) continue;
+      auto resolved = secrets.Resolve(*value);
+      if (!resolved.ok()) return resolved.status().WithContext(key);
+      *value = std::move(resolved).value();
+    }
+  }
   ARTAGENT_RETURN_IF_ERROR(rt->RegisterTools());
   rt->model_factory_ = rt->MakeModelFactory();
   const agent::ToolRegistry* tools = &rt->tools_;
@@ -87,6 +147,7 @@ core::Status Runtime::RegisterTools() {
   if (!data.ok()) return data.status().WithContext("tools.insurance_db");
   ARTAGENT_RETURN_IF_ERROR(agent::RegisterInsuranceTools(&tools_, *data, compute_.get()));
   // Webhook tools declared in the scenarios' `tools:` lists.
+  StartupSecrets secrets(config_, http_.get());
   for (const auto& name : agent::ListScenarios(config_.agents.dir)) {
     const std::string file = config_.agents.dir + "/" + name + "/scenario.yaml";
     YAML::Node root;
@@ -99,8 +160,9 @@ core::Status Runtime::RegisterTools() {
     for (const auto& node : root["tools"]) {
       auto parsed = agent::ParseWebhookTool(node, file);
       if (!parsed.ok()) return parsed.status();
-      auto tool = agent::MakeWebhookTool(std::move(parsed).value(), http_.get(),
-                                         agent::ResolveSecretFromEnvironment);
+      auto tool = agent::MakeWebhookTool(
+          std::move(parsed).value(), http_.get(),
+          [&secrets](const std::string& ref) { return secrets.Resolve(ref); });
       if (!tool.ok()) return tool.status().WithContext(file);
       core::Status st = tools_.Register(std::move(tool).value());
       if (!st.ok()) return st.WithContext(file);
@@ -127,13 +189,7 @@ agent::ModelFactory Runtime::MakeModelFactory() {
         o.base_url = m.endpoint;
         o.api_version = m.api_version;
         o.model = agent.model.name.empty() ? m.name : agent.model.name;
-        if (!m.api_key.empty()) {
-          auto key = m.api_key.rfind("secret://", 0) == 0
-                         ? agent::ResolveSecretFromEnvironment(m.api_key)
-                         : core::Result<std::string>(m.api_key);
-          if (!key.ok()) return key.status().WithContext("model.api_key");
-          o.api_key = *key;
-        }
+        o.api_key = m.api_key;  // a secret:// reference was resolved at start-up (Create)
         o.temperature = agent.model.temperature;
         o.max_tokens = agent.model.max_tokens;
         o.first_token_timeout = std::chrono::seconds(m.timeout_s);
