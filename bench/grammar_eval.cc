@@ -69,16 +69,18 @@ const std::vector<Input> kToReview = {Text("yesterday"), Text("on main street"),
 const std::vector<Input> kToPolicyAsk = {Tool(kPolicy)};
 
 struct Case {
-  std::string kind;    // digits | date | yes-no | keywords (the node's grammar)
-  std::string agent;   // whose FlowModel runs
+  std::string kind;   // digits | date | yes-no | keywords (the node's grammar)
+  std::string agent;  // whose FlowModel runs
   std::vector<Input> setup;
-  std::string say;     // what the caller says at the node (synthesised, recognised)
+  std::string say;                // what the caller says at the node (synthesised, recognised)
   std::vector<std::string> then;  // text answers after it (the confirmation of a heard number)
   std::string expect_node;        // where the dialogue must be afterwards
   std::string slot, value;        // a slot that must hold this value (text of its JSON), if any
   std::string expect_said;        // a part of the agent's reply to `say`, if any
 };
 
+// One answer per line or two, as a table.
+// clang-format off
 const std::vector<Case> kCases = {
     // auth ask_policy: eight digits; confirmed with a typed "yes" to store the number.
     {"digits", "auth_agent", {}, "four zero two one three five eight seven", {"yes"},
@@ -158,6 +160,7 @@ const std::vector<Case> kCases = {
     {"keywords", "policy_agent", kToPolicyAsk, "When does it renew?", {}, "more", "", "",
      "renews on"},
 };
+// clang-format on
 
 const char* const kKinds[] = {"digits", "date", "yes-no", "keywords"};
 
@@ -314,8 +317,8 @@ int main(int argc, char** argv) {
           t->cpu_ms[mode] += cpu;
           if (mode == 1) t->grammar_kept += heard.from_grammar;
         }
-        shown[mode] = std::string(ok ? "+ " : "- ") + (mode == 1 && !heard.from_grammar ? "*" : "") +
-                      heard.text;
+        shown[mode] = std::string(ok ? "+ " : "- ") +
+                      (mode == 1 && !heard.from_grammar ? "*" : "") + heard.text;
       }
       for (Tally* t : {&all, &kind}) {
         ++t->total;
