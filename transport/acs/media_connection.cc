@@ -91,22 +91,8 @@ void AcsMediaConnection::OnMessage(std::string_view data, bool is_text) {
   }
 }
 
-// Session::PushDtmf is new in the engine; this compiles against either generation of it.
-namespace {
-template <typename S>
-bool DeliverDtmf(S& session, char digit) {
-  if constexpr (requires { session.PushDtmf(digit); }) {
-    session.PushDtmf(digit);
-    return true;
-  } else {
-    return false;
-  }
-}
-}  // namespace
-
 void AcsMediaConnection::PushDtmf(char digit) {
-  if (!session_) return;
-  if (!DeliverDtmf(*session_, digit)) Count("dtmf_unsupported");
+  if (session_) session_->PushDtmf(digit);
 }
 
 void AcsMediaConnection::SendAudio(std::span<const int16_t> pcm, int rate) {
