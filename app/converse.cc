@@ -39,6 +39,8 @@ Flags:
   --dtmf KEYS       a caller turn pressed on the keypad, e.g. 40213587# (repeatable)
   --out FILE        write all agent audio (16 kHz mono WAV)
   --no-greeting     do not speak the agent's greeting first
+  --no-pacing       send the agent's audio as fast as it is synthesised instead of in real time
+                    (the latency stages stay valid; a long script runs in a fraction of the time)
   --config FILE     YAML configuration
   --store FILE      also record the conversation in this SQLite store
   --timeout-s N     give up on a turn after N seconds (default 60)
@@ -183,7 +185,7 @@ int ConverseCommand(int argc, char** argv) {
   auto args = ParseArgs(
       argc - 1, argv + 1,
       {"scenario", "in", "text", "dtmf", "out", "config", "store", "timeout-s", "log-level"},
-      {"help", "no-greeting"});
+      {"help", "no-greeting", "no-pacing"});
   if (!args.ok()) {
     std::fprintf(stderr, "artagent converse: %s\n", args.status().message().c_str());
     return 2;
@@ -238,6 +240,7 @@ int ConverseCommand(int argc, char** argv) {
   opts.transport = "converse";
   opts.output_sample_rate = audio::kEngineSampleRate;
   opts.speak_greeting = !args->Has("no-greeting");
+  if (args->Has("no-pacing")) opts.output_lead_ms = 3600 * 1000;
   opts.idle_timeout_s = 0;  // the turns are scripted
   auto created = rt->NewSession(ex, opts, &collector);
   if (!created.ok()) {

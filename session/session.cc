@@ -122,6 +122,8 @@ struct Session::Impl {
     TurnTimes times;
     bool metrics_sent = false;
     std::string metrics_json = "{}";
+    size_t history_start = 0;  // history size when the response began
+    int64_t entry_seq = -1;    // the store position reserved for the agent's entry
     std::map<std::string, ToolCallInfo> open_tools;  // started, not yet finished
     std::optional<CallControl> control;              // carried out once the reply is sent
   };
@@ -559,6 +561,10 @@ struct Session::Impl {
     r.greeting = greeting;
     r.times = std::move(times);
     r.times.response_start = Now();
+    r.history_start = history.size();
+    // The reply is recorded where it began: what the caller types or says while it plays comes
+    // after it, in the store as in the history.
+    r.entry_seq = seq++;
     r.audio.sample_rate = opts.output_sample_rate;
     Emit(ResponseStarted{r.id});
     Emit(OutputItemStarted{r.id, r.item_id, agent});
@@ -704,7 +710,8 @@ struct Session::Impl {
   // buffered (the lead), then act.
   void CarryOut(const CallControl& control) {
     std::weak_ptr<Session> weak = self;
-    const int delay_ms = opts.output_audio ? opts.output_lead_ms + 200 : 0;
+    // (A lead beyond a couple of seconds means nobody plays in real time: `converse --no-pacing`.)
+    const int delay_ms = opts.output_audio ? std::min(opts.output_lead_ms, 2000) + 200 : 0;
     control_timer = ex().RunAfter(core::milliseconds(delay_ms), [weak, control] {
       auto s = weak.lock();
       if (!s || s->impl_->closed) return;
@@ -1036,10 +1043,15 @@ struct Session::Impl {
     if (!text.empty() || !cancelled) {
       HistoryItem h{r->item_id, HistoryItem::Role::kAssistant, text, cancelled};
       h.agent = agent;
-      history.push_back(std::move(h));
+      // Before any caller item that arrived while the reply was playing (its tool calls stay
+      // before it: they happened first).
+      auto at =
+          std::find_if(history.begin() + std::min(r->history_start, history.size()), history.end(),
+                       [](const HistoryItem& i) { return i.role == HistoryItem::Role::kUser; });
+      history.insert(at, std::move(h));
     }
-    const int64_t entry_seq = seq;
-    Record(r->item_id, "agent", text, cancelled, r->metrics_json);
+    const int64_t entry_seq = r->entry_seq;
+    Record(r->item_id, "agent", text, cancelled, r->metrics_json, entry_seq);
     if (opts.output_audio) {
       r->audio.full_text = r->text;
       ItemAudio a = std::move(r->audio);
@@ -1080,7 +1092,8 @@ struct Session::Impl {
     const int timeout_ms = deps.responder->speech().no_input_timeout_ms;
     if (timeout_ms <= 0) return;
     std::weak_ptr<Session> weak = self;
-    no_input_timer = ex().RunAfter(core::milliseconds(timeout_ms + opts.output_lead_ms), [weak] {
+    const int lead_ms = std::min(opts.output_lead_ms, 2000);
+    no_input_timer = ex().RunAfter(core::milliseconds(timeout_ms + lead_ms), [weak] {
       auto s = weak.lock();
       if (!s || s->impl_->closed) return;
       Impl& im = *s->impl_;

@@ -140,6 +140,24 @@ TEST_F(SessionTest, GapsBetweenTtsChunksDoNotSpeedUpPlayout) {
   EXPECT_EQ(All<ResponseDone>().back().status, "completed");
 }
 
+// Text typed while the agent speaks comes after that reply in the history (and the store), so the
+// model answering next sees it as the caller's latest words.
+TEST_F(SessionTest, TextTypedDuringAReplyFollowsItInHistory) {
+  Open();
+  Wait(300);  // the greeting is playing
+  ASSERT_TRUE(session_->response_active());
+  session_->AddUserText("hello");
+  session_->CreateResponse();  // queued behind the greeting
+  Wait(5000);
+  const auto& h = session_->history();
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].role, HistoryItem::Role::kAssistant);
+  EXPECT_EQ(h[1].role, HistoryItem::Role::kUser);
+  EXPECT_EQ(h[1].text, "hello");
+  EXPECT_EQ(h[2].role, HistoryItem::Role::kAssistant);
+  EXPECT_EQ(h[2].text, "You said hello.");
+}
+
 TEST_F(SessionTest, VoiceTurnIsTranscribedAnsweredAndMeasured) {
   stt_.state->transcripts = {"i want to file a claim"};
   Open();

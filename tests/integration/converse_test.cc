@@ -67,16 +67,16 @@ std::map<std::string, std::string> ClaimRow(const std::string& db, const std::st
 TEST(ConverseTest, WholeInsuranceCallFilesAClaim) {
   std::string dir = TempDir("converse");
   const std::vector<std::string> spoken = {
-      "I am not sure.",            // no digits: re-prompt
-      "yes",                       // confirms the keyed policy number
-      "I want to file a claim.",   // hand-off to the claims agent
-      "yesterday",                 // incident date
-      "on main street",            // location
-      "a tree fell on my car",     // what happened
-      "no",                        // injuries
-      "yes",                       // drivable
-      "yes",                       // file it
-      "no thank you, goodbye"};    // end of call
+      "I am not sure.",           // no digits: re-prompt
+      "yes",                      // confirms the keyed policy number
+      "I want to file a claim.",  // hand-off to the claims agent
+      "yesterday",                // incident date
+      "on main street",           // location
+      "a tree fell on my car",    // what happened
+      "no",                       // injuries
+      "yes",                      // drivable
+      "yes",                      // file it
+      "no thank you, goodbye"};   // end of call
   std::vector<std::string> wavs;
   for (size_t i = 0; i < spoken.size(); ++i) {
     audio::WavAudio w{16000, 1, SpeakWithFlite(spoken[i], 16000, 300, 200)};
@@ -86,10 +86,9 @@ TEST(ConverseTest, WholeInsuranceCallFilesAClaim) {
   const std::string db = dir + "/insurance.db";
   std::string cmd = "cd " + SourceDir() + " && ARTAGENT_TOOLS__INSURANCE_DB=" + db + " " +
                     ArtagentBinary() + " converse --scenario insurance --in " + wavs[0] +
-                    " --dtmf 40213587# --in " + wavs[1] + " --dtmf 2 --dtmf 4821# --in " +
-                    wavs[2];
+                    " --dtmf 40213587# --in " + wavs[1] + " --dtmf 2 --dtmf 4821# --in " + wavs[2];
   for (size_t i = 3; i < wavs.size(); ++i) cmd += " --in " + wavs[i];
-  cmd += " --out " + dir + "/agent.wav 2>" + dir + "/err.log";
+  cmd += " --no-pacing --out " + dir + "/agent.wav 2>" + dir + "/err.log";
   int status = 0;
   std::string out = RunCommand(cmd, &status);
   ASSERT_EQ(status, 0) << out;
