@@ -81,9 +81,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
     // Secret references in the configuration are resolved once, here: a missing secret fails
     // start-up, and nothing downstream ever sees a reference.
     StartupSecrets secrets(rt->config_, rt->http_.get());
-    for (auto [key, value] : {std::pair<const char*, std::string*>{"model.api_key",
-                                                                    &rt->config_.model.api_key},
-                              {"acs.connection_string", &rt->config_.acs.connection_string}}) {
+    for (auto [key, value] :
+         {std::pair<const char*, std::string*>{"model.api_key", &rt->config_.model.api_key},
+          {"acs.connection_string", &rt->config_.acs.connection_string}}) {
       if (!platform::IsSecretReference(*value)) continue;
       auto resolved = secrets.Resolve(*value);
       if (!resolved.ok()) return resolved.status().WithContext(key);
