@@ -101,6 +101,17 @@ std::optional<bool> ParseYesNo(std::string_view text) {
   static const std::vector<std::string> kNo = {"no",        "nope",     "nah", "wrong",
                                                "incorrect", "negative", "not"};
   auto words = Words(text);
+  // "not right", "isn't correct", "no that's not right": a negated yes-word is a no.
+  static const std::vector<std::string> kNegators = {"not", "isn't", "isnt", "ain't", "never"};
+  bool negated_yes = false;
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    static const std::vector<std::string> kNegatable = {"right", "correct", "ok", "okay", "true"};
+    if (CountKeywordHits({words[i]}, kNegators) > 0 &&
+        CountKeywordHits({words[i + 1]}, kNegatable) > 0) {
+      negated_yes = true;
+    }
+  }
+  if (negated_yes) return false;
   const bool yes = CountKeywordHits(words, kYes) > 0;
   const bool no = CountKeywordHits(words, kNo) > 0;
   if (yes == no) return std::nullopt;

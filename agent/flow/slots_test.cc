@@ -44,6 +44,9 @@ TEST(SlotsTest, YesNo) {
   EXPECT_EQ(ParseYesNo("no that's wrong"), false);
   EXPECT_EQ(ParseYesNo("maybe"), std::nullopt);
   EXPECT_EQ(ParseYesNo("yes no"), std::nullopt);
+  EXPECT_EQ(ParseYesNo("No, that's not right."), false);
+  EXPECT_EQ(ParseYesNo("that isn't correct"), false);
+  EXPECT_EQ(ParseYesNo("not sure"), std::nullopt);
 }
 
 TEST(SlotsTest, KeywordPhrasesMatchWholeWords) {
