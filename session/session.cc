@@ -950,8 +950,13 @@ struct Session::Impl {
         return;
       }
     }
+    // Ticks on the playout clock's 20 ms grid, not 20 ms after whenever this one ran: a late tick
+    // is followed by an early one instead of a pair of frames later on.
+    const core::Duration frame_us = core::milliseconds(audio::kFrameMs);
+    const auto since_start = std::chrono::duration_cast<core::Duration>(now - r->playout_start);
+    const core::Duration next = frame_us * (since_start / frame_us + 1) - since_start;
     std::weak_ptr<Session> weak = self;
-    pace_timer = ex().RunAfter(core::milliseconds(audio::kFrameMs), [weak] {
+    pace_timer = ex().RunAfter(std::max(next, core::Duration(1000)), [weak] {
       auto s = weak.lock();
       if (s && !s->impl_->closed) s->impl_->Pace();
     });
