@@ -140,7 +140,10 @@ std::optional<MediaMessage> ParseMediaMessage(std::string_view text, MediaError*
     m.encoding = StringMember(*body, "encoding");
     auto int_member = [&](std::string_view name, int fallback) {
       const json* v = Member(*body, name);
-      return v && v->is_number_integer() ? v->get<int>() : fallback;
+      // Out-of-range values become -1 (rejected below), not a wrapped int.
+      if (!v || !v->is_number_integer()) return fallback;
+      const int64_t x = v->get<int64_t>();
+      return x < 0 || x > 1000000 ? -1 : static_cast<int>(x);
     };
     m.sample_rate = int_member("sampleRate", 0);
     m.channels = int_member("channels", 1);

@@ -1,6 +1,7 @@
 #include "transport/acs/call_events.h"
 
 #include <cctype>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,9 @@ std::string Str(const json& obj, const char* name) {
 int Int(const json& obj, const char* name) {
   if (!obj.is_object()) return 0;
   auto it = obj.find(name);
-  return it != obj.end() && it->is_number_integer() ? it->get<int>() : 0;
+  if (it == obj.end() || !it->is_number_integer()) return 0;
+  const int64_t v = it->get<int64_t>();
+  return v < INT32_MIN || v > INT32_MAX ? 0 : static_cast<int>(v);
 }
 
 struct KindName {

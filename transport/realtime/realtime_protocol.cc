@@ -38,12 +38,14 @@ std::optional<AudioFormat> ParseFormat(const json& v, const std::string& param,
         *error = Err("invalid_value", "audio rate must be an integer", param + ".rate");
         return std::nullopt;
       }
-      f.rate = v["rate"].get<int>();
-      if (f.rate < 8000 || f.rate > 48000) {
+      // Range-checked as 64 bits: narrowing first would let 4294991296 pass as 24000.
+      const int64_t rate = v["rate"].get<int64_t>();
+      f.rate = rate < 8000 || rate > 48000 ? 0 : static_cast<int>(rate);
+      if (f.rate == 0) {
         *error = Err("invalid_value",
                      fmt::format("audio rate {} is not supported (8000..48000; the Realtime API "
                                  "uses 24000)",
-                                 f.rate),
+                                 rate),
                      param + ".rate");
         return std::nullopt;
       }

@@ -61,6 +61,11 @@ TEST(RealtimeProtocolTest, ParsesGaAndBetaFormatsAndTurnDetection) {
 
 TEST(RealtimeProtocolTest, ClearErrorsForBadInput) {
   EXPECT_EQ(MustFail("{not json").code, "invalid_json");
+  // A rate beyond 32 bits must not wrap into a supported one (4294991296 = 2^32 + 24000).
+  auto wrapped = MustFail(
+      R"({"type":"session.update","session":{"audio":{"input":{"format":{"type":"audio/pcm","rate":4294991296}}}}})");
+  EXPECT_EQ(wrapped.code, "invalid_value");
+  EXPECT_NE(wrapped.message.find("4294991296"), std::string::npos) << wrapped.message;
   EXPECT_EQ(MustFail(R"({"no_type":1})").code, "missing_field");
   auto unknown = MustFail(R"({"type":"session.explode","event_id":"e1"})");
   EXPECT_EQ(unknown.code, "unknown_event");
