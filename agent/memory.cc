@@ -125,15 +125,7 @@ std::string Memory::Render(const std::string& templ, const nlohmann::json* resul
     }
     expr = Trim(expr);
     std::string text;
-    const nlohmann::json* v = nullptr;
-    if (expr == "result" && result) {
-      v = result;
-    } else if (expr.rfind("result.", 0) == 0 && result) {
-      v = Walk(result, expr.substr(7));
-    } else {
-      v = Find(expr);
-    }
-    if (v) {
+    if (const nlohmann::json* v = Lookup(expr, result)) {
       text = ValueText(*v);
     } else if (auto var = vars_.find(expr); var != vars_.end()) {
       text = var->second;
@@ -154,6 +146,23 @@ std::string Memory::Render(const std::string& templ, const nlohmann::json* resul
     i = close + 2;
   }
   return out;
+}
+
+const nlohmann::json* Memory::Lookup(const std::string& path, const nlohmann::json* result) const {
+  if (result && path == "result") return result;
+  if (result && path.rfind("result.", 0) == 0) return Walk(result, path.substr(7));
+  return Find(path);
+}
+
+nlohmann::json Memory::Value(const std::string& templ, const nlohmann::json* result) const {
+  const bool single =
+      templ.size() > 4 && templ.rfind("{{", 0) == 0 && templ.find("}}") == templ.size() - 2 &&
+      templ.find("{{", 2) == std::string::npos && templ.find('|') == std::string::npos;
+  if (single) {
+    if (const nlohmann::json* v = Lookup(Trim(templ.substr(2, templ.size() - 4)), result))
+      return *v;
+  }
+  return Render(templ, result);
 }
 
 bool EvalCondition(const std::string& when_in, const nlohmann::json& result, bool tool_ok,

@@ -37,6 +37,10 @@ class Memory {
   // spoken (the slot's read-back form), date (an ISO date read as words), upper, lower.
   // Unknown paths render as "".
   std::string Render(const std::string& templ, const nlohmann::json* result = nullptr) const;
+  // Like Render, but a template that is exactly one placeholder without a filter ("{{injuries}}",
+  // "{{result}}", "{{result.claim_number}}") gives the value with its JSON type (a boolean stays
+  // a boolean); anything else is the rendered text.
+  nlohmann::json Value(const std::string& templ, const nlohmann::json* result = nullptr) const;
 
  private:
   struct Slot {
@@ -44,6 +48,9 @@ class Memory {
     nlohmann::json value;
     std::string spoken;
   };
+  // The value a placeholder's path names: "result" / "result.x" in `result`, else a slot.
+  const nlohmann::json* Lookup(const std::string& path, const nlohmann::json* result) const;
+
   std::map<std::string, Slot> slots_;
   std::map<std::string, std::string> vars_;
   std::vector<session::SlotInfo> updates_;

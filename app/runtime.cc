@@ -11,6 +11,7 @@
 #include "agent/tools/webhook_tool.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/serial_thread_executor.h"
 #include "net/circuit_breaker.h"
 #include "platform/identity.h"
 #include "platform/secrets.h"
@@ -30,7 +31,7 @@ class StartupSecrets {
 
   core::Result<std::string> Resolve(const std::string& ref) {
     if (!resolver_) {
-      executor_ = platform::BackgroundExecutor::Create("secrets");
+      executor_ = core::SerialThreadExecutor::Create("secrets");
       platform::CredentialDeps deps;
       deps.http = http_;
       deps.executor = executor_;
@@ -56,7 +57,7 @@ class StartupSecrets {
  private:
   const platform::Config& config_;
   net::HttpClient* http_;
-  std::shared_ptr<platform::BackgroundExecutor> executor_;  // declared first: destroyed last
+  std::shared_ptr<core::SerialThreadExecutor> executor_;  // declared first: destroyed last
   std::shared_ptr<platform::TokenCredential> credential_;
   std::unique_ptr<platform::SecretResolver> resolver_;
 };

@@ -5,14 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <deque>
 #include <future>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -796,130 +793,6 @@ core::Result<std::unique_ptr<TokenCredential>> CreateDefaultCredential(
   if (!managed.ok()) return managed.status();
   chain.push_back(std::move(managed).value());
   return CreateChainedCredential("DefaultAzureCredential", std::move(chain), std::move(executor));
-}
-
-// ---- BackgroundExecutor ----
-
-struct BackgroundExecutor::State {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::function<void()>> queue;
-  std::multimap<core::TimePoint, std::pair<uint64_t, std::function<void()>>> timers;
-  uint64_t next_timer = 1;
-  bool stopping = false;
-  std::thread thread;
-
-  void Run() {
-    std::unique_lock<std::mutex> lock(mu);
-    while (!stopping) {
-      std::function<void()> fn;
-      if (!queue.empty()) {
-        fn = std::move(queue.front());
-        queue.pop_front();
-      } else if (!timers.empty() && timers.begin()->first <= core::Clock::now()) {
-        fn = std::move(timers.begin()->second.second);
-        timers.erase(timers.begin());
-      } else {
-        if (timers.empty()) {
-          cv.wait(lock);
-        } else {
-          cv.wait_until(lock, timers.begin()->first);
-        }
-        continue;
-      }
-      lock.unlock();
-      fn();
-      fn = nullptr;
-      lock.lock();
-    }
-  }
-};
-
-namespace {
-
-class BackgroundTimer final : public core::Timer {
- public:
-  BackgroundTimer(std::weak_ptr<BackgroundExecutor::State> state, core::TimePoint due, uint64_t id)
-      : state_(std::move(state)), due_(due), id_(id) {}
-  ~BackgroundTimer() override { Cancel(); }
-  void Cancel() override {
-    auto state = state_.lock();
-    state_.reset();
-    if (!state) return;
-    std::function<void()> dropped;  // destroyed after the lock is released
-    std::lock_guard<std::mutex> lock(state->mu);
-    auto [begin, end] = state->timers.equal_range(due_);
-    for (auto it = begin; it != end; ++it) {
-      if (it->second.first == id_) {
-        dropped = std::move(it->second.second);
-        state->timers.erase(it);
-        break;
-      }
-    }
-  }
-
- private:
-  std::weak_ptr<BackgroundExecutor::State> state_;
-  core::TimePoint due_;
-  uint64_t id_;
-};
-
-}  // namespace
-
-std::shared_ptr<BackgroundExecutor> BackgroundExecutor::Create(std::string name) {
-  auto state = std::make_shared<State>();
-  // The thread holds the state too: a detached loop (see the destructor) still has it.
-  state->thread = std::thread([state, name = std::move(name)] {
-    pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
-    state->Run();
-  });
-  return std::shared_ptr<BackgroundExecutor>(new BackgroundExecutor(std::move(state)));
-}
-
-BackgroundExecutor::BackgroundExecutor(std::shared_ptr<State> state) : state_(std::move(state)) {}
-
-BackgroundExecutor::~BackgroundExecutor() {
-  std::deque<std::function<void()>> queue;
-  std::multimap<core::TimePoint, std::pair<uint64_t, std::function<void()>>> timers;
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    state_->stopping = true;
-    queue.swap(state_->queue);
-    timers.swap(state_->timers);
-  }
-  state_->cv.notify_all();
-  if (state_->thread.get_id() == std::this_thread::get_id()) {
-    // The last owner let go from inside a task: the loop ends when the task returns.
-    state_->thread.detach();
-  } else {
-    state_->thread.join();
-  }
-}
-
-void BackgroundExecutor::Post(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (state_->stopping) return;
-    state_->queue.push_back(std::move(fn));
-  }
-  state_->cv.notify_one();
-}
-
-std::unique_ptr<core::Timer> BackgroundExecutor::RunAfter(core::Duration delay,
-                                                          std::function<void()> fn) {
-  const auto due = core::Clock::now() + std::max(delay, core::Duration::zero());
-  uint64_t id = 0;
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    id = state_->next_timer++;
-    if (!state_->stopping) state_->timers.emplace(due, std::make_pair(id, std::move(fn)));
-  }
-  state_->cv.notify_one();
-  return std::make_unique<BackgroundTimer>(state_, due, id);
-}
-
-bool BackgroundExecutor::RunningInThisThread() const {
-  return state_->thread.get_id() == std::this_thread::get_id();
 }
 
 }  // namespace artagent::platform

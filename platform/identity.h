@@ -3,7 +3,7 @@
 // Configuration, Azure OpenAI), from a service principal's client secret or the host's managed
 // identity, cached per scope and refreshed before they expire.
 //
-//   auto worker = BackgroundExecutor::Create("identity");
+//   auto worker = core::SerialThreadExecutor::Create("identity");
 //   auto credential = CreateDefaultCredential(CredentialEnvironment::FromProcess(), deps);
 //   credential->GetToken("https://vault.azure.net/.default", [](core::Result<AccessToken> t)
 //   {...});
@@ -171,23 +171,5 @@ class RetryingFetch {
 std::unique_ptr<RetryingFetch> FetchWithRetry(
     const CredentialDeps& deps, std::shared_ptr<std::mt19937_64> rng, net::HttpRequestSpec request,
     std::function<void(core::Result<net::HttpResponse>, int attempts)> done, int max_retries = -1);
-
-// A serial executor on a thread of its own, for the identity and secrets machinery when no other
-// executor is at hand (start-up, the CLI). Destroying it drops queued work and joins the thread.
-class BackgroundExecutor final : public core::Executor {
- public:
-  static std::shared_ptr<BackgroundExecutor> Create(std::string name);
-  ~BackgroundExecutor() override;
-  void Post(std::function<void()> fn) override;
-  std::unique_ptr<core::Timer> RunAfter(core::Duration delay, std::function<void()> fn) override;
-  core::TimePoint Now() const override { return core::Clock::now(); }
-  bool RunningInThisThread() const;
-
-  struct State;
-
- private:
-  explicit BackgroundExecutor(std::shared_ptr<State> state);
-  std::shared_ptr<State> state_;
-};
 
 }  // namespace artagent::platform

@@ -53,29 +53,6 @@ ToolCall FlowModel::Call(const std::string& name, nlohmann::json args) {
   return ToolCall{core::NewId("call"), name, args.dump()};
 }
 
-// Arguments: a value that is exactly one placeholder keeps its JSON type (booleans, numbers);
-// anything else is rendered as text.
-static nlohmann::json RenderArgs(const std::map<std::string, std::string>& args,
-                                 const Memory& memory) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [key, templ] : args) {
-    const bool single = templ.rfind("{{", 0) == 0 && templ.find("}}") == templ.size() - 2 &&
-                        templ.find('|') == std::string::npos &&
-                        templ.find("{{", 2) == std::string::npos;
-    if (single) {
-      std::string path = templ.substr(2, templ.size() - 4);
-      while (!path.empty() && path.front() == ' ') path.erase(path.begin());
-      while (!path.empty() && path.back() == ' ') path.pop_back();
-      if (const nlohmann::json* v = memory.Find(path)) {
-        out[key] = *v;
-        continue;
-      }
-    }
-    out[key] = memory.Render(templ);
-  }
-  return out;
-}
-
 void FlowModel::Enter(const std::string& node_id, Step* step) {
   std::string id = node_id;
   // Pass-through nodes chain; a bound stops a cycle of them from spinning forever.
@@ -98,7 +75,10 @@ void FlowModel::Enter(const std::string& node_id, Step* step) {
     }
     Say(step, memory_->Render(node->prompt));
     if (!node->tool.empty()) {
-      step->call = Call(node->tool, RenderArgs(node->args, *memory_));
+      // An argument that is exactly one placeholder keeps its JSON type (Memory::Value).
+      nlohmann::json args = nlohmann::json::object();
+      for (const auto& [key, templ] : node->args) args[key] = memory_->Value(templ);
+      step->call = Call(node->tool, std::move(args));
       awaiting_result_ = true;
       return;
     }
@@ -126,23 +106,7 @@ void FlowModel::Enter(const std::string& node_id, Step* step) {
 
 void FlowModel::Apply(const SlotAssignments& set, const nlohmann::json* result) {
   for (const auto& [name, templ] : set) {
-    // "{{result.first_name}}" keeps the output's JSON type; other templates become text.
-    nlohmann::json value;
-    const std::string inner = templ.size() > 4 ? templ.substr(2, templ.size() - 4) : "";
-    if (result && inner == "result") {
-      value = *result;
-    } else if (result && templ.rfind("{{result.", 0) == 0 && templ.find("}}") == templ.size() - 2 &&
-               inner.find('|') == std::string::npos) {
-      nlohmann::json::json_pointer ptr("/" + [&] {
-        std::string p = inner.substr(7);
-        for (auto& c : p) c = c == '.' ? '/' : c;
-        return p;
-      }());
-      value =
-          result->contains(ptr) ? result->at(ptr) : nlohmann::json(memory_->Render(templ, result));
-    } else {
-      value = memory_->Render(templ, result);
-    }
+    nlohmann::json value = memory_->Value(templ, result);  // "{{result.x}}" keeps its JSON type
     memory_->Set(name, value.is_string() ? "text" : "json", value, agent_->name);
   }
 }
