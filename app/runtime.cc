@@ -78,10 +78,10 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   rt->compute_ = std::make_unique<core::ThreadPool>(threads, config.compute.max_queue, "compute");
 
   rt->http_ = net::HttpClient::Create();
+  // Secret references in the configuration and in webhook auth are resolved once, here: a missing
+  // secret fails start-up, and nothing downstream ever sees a reference.
+  StartupSecrets secrets(rt->config_, rt->http_.get());
   {
-    // Secret references in the configuration are resolved once, here: a missing secret fails
-    // start-up, and nothing downstream ever sees a reference.
-    StartupSecrets secrets(rt->config_, rt->http_.get());
     for (auto [key, value] :
          {std::pair<const char*, std::string*>{"model.api_key", &rt->config_.model.api_key},
           {"acs.connection_string", &rt->config_.acs.connection_string}}) {
@@ -91,7 +91,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
       *value = std::move(resolved).value();
     }
   }
-  ARTAGENT_RETURN_IF_ERROR(rt->RegisterTools());
+  ARTAGENT_RETURN_IF_ERROR(
+      rt->RegisterTools([&secrets](const std::string& ref) { return secrets.Resolve(ref); }));
   rt->model_factory_ = rt->MakeModelFactory();
   const agent::ToolRegistry* tools = &rt->tools_;
   auto catalog = agent::ScenarioCatalog::Load(
@@ -137,7 +138,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   return rt;
 }
 
-core::Status Runtime::RegisterTools() {
+core::Status Runtime::RegisterTools(
+    const std::function<core::Result<std::string>(const std::string&)>& resolve_secret) {
   // Built-in tools: the insurance back office (its demo data seeds the database on first use).
   const std::string seed = config_.agents.dir + "/insurance/demo_data.json";
   std::error_code ec;
@@ -148,7 +150,6 @@ core::Status Runtime::RegisterTools() {
   if (!data.ok()) return data.status().WithContext("tools.insurance_db");
   ARTAGENT_RETURN_IF_ERROR(agent::RegisterInsuranceTools(&tools_, *data, compute_.get()));
   // Webhook tools declared in the scenarios' `tools:` lists.
-  StartupSecrets secrets(config_, http_.get());
   for (const auto& name : agent::ListScenarios(config_.agents.dir)) {
     const std::string file = config_.agents.dir + "/" + name + "/scenario.yaml";
     YAML::Node root;
@@ -161,9 +162,7 @@ core::Status Runtime::RegisterTools() {
     for (const auto& node : root["tools"]) {
       auto parsed = agent::ParseWebhookTool(node, file);
       if (!parsed.ok()) return parsed.status();
-      auto tool = agent::MakeWebhookTool(
-          std::move(parsed).value(), http_.get(),
-          [&secrets](const std::string& ref) { return secrets.Resolve(ref); });
+      auto tool = agent::MakeWebhookTool(std::move(parsed).value(), http_.get(), resolve_secret);
       if (!tool.ok()) return tool.status().WithContext(file);
       core::Status st = tools_.Register(std::move(tool).value());
       if (!st.ok()) return st.WithContext(file);

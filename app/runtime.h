@@ -4,6 +4,7 @@
 // one place that knows how to assemble a Session from them.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -68,7 +69,9 @@ class Runtime {
 
  private:
   explicit Runtime(const platform::Config& config);
-  core::Status RegisterTools();
+  // `resolve_secret`: secret:// references of webhook auth (the start-up chain, shared).
+  core::Status RegisterTools(
+      const std::function<core::Result<std::string>(const std::string&)>& resolve_secret);
   agent::ModelFactory MakeModelFactory();
 
   platform::Config config_;
