@@ -4,7 +4,7 @@
 #include <random>
 
 #include "core/log.h"
-#include "transport/acs/acs_auth.h"
+#include "net/acs_auth.h"
 #include "transport/acs/acs_media.h"
 
 namespace artagent::transport::acs {
@@ -68,7 +68,7 @@ struct Operation : std::enable_shared_from_this<Operation> {
   void Start() {
     if (repeatable) {
       repeatability_id = shared->Uuid();
-      first_sent = HttpDate(shared->WallNow());
+      first_sent = net::HttpDate(shared->WallNow());
     }
     Attempt();
   }
@@ -102,8 +102,8 @@ struct Operation : std::enable_shared_from_this<Operation> {
     spec.connect_timeout = std::min<std::chrono::milliseconds>(cfg.timeout, spec.connect_timeout);
     spec.headers.emplace_back("Content-Type", "application/json");
     if (!cfg.access_key.empty()) {
-      auto signed_headers = SignAcsRequest(method, path_and_query, cfg.host,
-                                           HttpDate(shared->WallNow()), body, cfg.access_key);
+      auto signed_headers = net::SignAcsRequest(
+          method, path_and_query, cfg.host, net::HttpDate(shared->WallNow()), body, cfg.access_key);
       if (!signed_headers.ok()) {
         Finish(signed_headers.status());
         return;
@@ -225,7 +225,7 @@ std::string Escape(const std::string& id) {
 }  // namespace
 
 core::Result<CallAutomationConfig> CallAutomationConfigFromConnectionString(std::string_view cs) {
-  auto parsed = ParseAcsConnectionString(cs);
+  auto parsed = net::ParseAcsConnectionString(cs);
   if (!parsed.ok()) return parsed.status();
   CallAutomationConfig c;
   c.endpoint = parsed->endpoint;

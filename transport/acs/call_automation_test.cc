@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "net/acs_auth.h"
 #include "net/testing/scripted_server.h"
 #include "net/testing/serial_executor.h"
-#include "transport/acs/acs_auth.h"
 
 namespace artagent::transport::acs {
 namespace {
@@ -43,8 +43,8 @@ class CallAutomationTest : public ::testing::Test {
   void ExpectSigned(const net::testing::RecordedRequest& r) {
     const std::string host = r.Header("host"), date = r.Header("x-ms-date"),
                       hash = r.Header("x-ms-content-sha256"), auth = r.Header("authorization");
-    AcsRequestView v{r.method, r.target, host, r.body, date, hash, auth};
-    core::Status st = VerifyAcsRequest(v, kKey, std::chrono::system_clock::now());
+    net::AcsRequestView v{r.method, r.target, host, r.body, date, hash, auth};
+    core::Status st = net::VerifyAcsRequest(v, kKey, std::chrono::system_clock::now());
     EXPECT_TRUE(st.ok()) << st.ToString() << " for " << r.method << " " << r.target;
   }
 

@@ -20,12 +20,12 @@
 #include "core/base64.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "net/acs_auth.h"
 #include "net/http_client.h"
 #include "platform/metrics.h"
 #include "server/asio_executor.h"
 #include "server/http_server.h"
 #include "server/router.h"
-#include "transport/acs/acs_auth.h"
 #include "transport/acs/acs_media.h"
 #include "transport/acs/call_events.h"
 #include "transport/acs/event_grid.h"
@@ -102,6 +102,7 @@ struct AcsSimulator::Impl {
     EVP_MD_CTX_free(ctx);
     return signing + "." + B64Url(sig);
   }
+  std::function<void(std::span<const int16_t>)> agent_sink;  // under mu
   platform::Metrics metrics;
   std::unique_ptr<server::HttpServer> http_server;
   std::shared_ptr<server::StrandExecutor> executor;  // on the fake endpoint's io_context
@@ -142,14 +143,15 @@ struct AcsSimulator::Impl {
     call.target = req.target;
     call.body = json::parse(req.body.empty() ? "null" : req.body, nullptr, false);
     const std::string host(req.Header("host"));
-    AcsRequestView view{req.method,
-                        req.target,
-                        host,
-                        req.body,
-                        req.Header("x-ms-date"),
-                        req.Header("x-ms-content-sha256"),
-                        req.Header("authorization")};
-    core::Status st = VerifyAcsRequest(view, options.access_key, std::chrono::system_clock::now());
+    net::AcsRequestView view{req.method,
+                             req.target,
+                             host,
+                             req.body,
+                             req.Header("x-ms-date"),
+                             req.Header("x-ms-content-sha256"),
+                             req.Header("authorization")};
+    core::Status st =
+        net::VerifyAcsRequest(view, options.access_key, std::chrono::system_clock::now());
     call.signature_ok = st.ok();
     call.signature_error = st.message();
     std::unique_lock<std::mutex> lock(mu);
@@ -320,10 +322,12 @@ struct AcsSimulator::Impl {
       f.at = at;
       if (std::holds_alternative<OutboundStop>(*msg)) {
         f.stop = true;
+        if (agent_sink) agent_sink({});
       } else {
         const auto& pcm = std::get<OutboundAudio>(*msg).pcm;
         f.samples = pcm.size();
         agent_audio.insert(agent_audio.end(), pcm.begin(), pcm.end());
+        if (agent_sink) agent_sink(pcm);
       }
       frames.push_back(f);
       cv.notify_all();
@@ -531,6 +535,11 @@ void AcsSimulator::StreamSilence(int ms) {
 }
 
 void AcsSimulator::SendDtmf(char key) { impl_->Send(EncodeDtmf(key)); }
+
+void AcsSimulator::SetAgentAudioSink(std::function<void(std::span<const int16_t>)> sink) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->agent_sink = std::move(sink);
+}
 
 core::Status AcsSimulator::HangUp() {
   core::Status st = impl_->Callback("CallDisconnected");

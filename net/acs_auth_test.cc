@@ -1,8 +1,8 @@
-#include "transport/acs/acs_auth.h"
+#include "net/acs_auth.h"
 
 #include <gtest/gtest.h>
 
-namespace artagent::transport::acs {
+namespace artagent::net {
 namespace {
 
 constexpr char kKey[] = "YWNzLXRlc3QtYWNjZXNzLWtleS0wMTIzNDU2Nzg5YWI=";
@@ -106,4 +106,4 @@ TEST(AcsAuthTest, ConnectionStringParsing) {
 }
 
 }  // namespace
-}  // namespace artagent::transport::acs
+}  // namespace artagent::net

@@ -1,4 +1,4 @@
-#include "transport/acs/acs_auth.h"
+#include "net/acs_auth.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,7 +10,7 @@
 
 #include "core/base64.h"
 
-namespace artagent::transport::acs {
+namespace artagent::net {
 namespace {
 
 std::string Lower(std::string_view s) {
@@ -193,4 +193,4 @@ core::Status VerifyAcsRequest(const AcsRequestView& r, std::string_view access_k
   return core::OkStatus();
 }
 
-}  // namespace artagent::transport::acs
+}  // namespace artagent::net

@@ -14,7 +14,7 @@
 
 #include "core/status.h"
 
-namespace artagent::transport::acs {
+namespace artagent::net {
 
 // "endpoint=https://{resource}.communication.azure.com/;accesskey={base64}" (names matched
 // case-insensitively, any order, extra pairs ignored).
@@ -68,4 +68,4 @@ core::Status VerifyAcsRequest(const AcsRequestView& request, std::string_view ac
                               std::chrono::system_clock::time_point now,
                               std::chrono::seconds max_skew = std::chrono::minutes(15));
 
-}  // namespace artagent::transport::acs
+}  // namespace artagent::net
