@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -36,7 +39,13 @@ sizes and pacing, barge-in latency.
 
 Flags:
   --simulate           required (real PSTN calls go through Azure)
-  --audio FILE         caller speech (WAV, any rate; mono or the first channel)
+  --audio FILE         caller speech (WAV, any rate; mono or the first channel); "-" reads raw
+                       PCM16 mono at the stream rate (16 kHz) from stdin, streamed as it arrives
+  --mic                talk to the agent yourself: the caller is the default microphone (sox
+                       `rec`, else `arecord`) and the agent plays on the speaker (`play`/`aplay`);
+                       Ctrl-C hangs up. ARTAGENT_MIC_COMMAND / ARTAGENT_SPEAKER_COMMAND replace
+                       the programs (raw PCM16 mono on stdout / stdin; {rate} is the stream rate)
+  --speaker            play the agent live on the speaker (implied by --mic)
   --dtmf KEYS          keys to press after the audio, e.g. 40213587#
   --interrupt          start the caller's audio 1 s into the greeting (measures barge-in)
   --out FILE           write the agent's audio (WAV at the stream rate)
@@ -115,11 +124,104 @@ bool ParseHostPort(const std::string& s, std::string* host, uint16_t* port) {
   return true;
 }
 
+
+// --- Live audio (--mic, --audio -, --speaker) ---
+
+std::atomic<bool> g_hang_up{false};
+void OnInterrupt(int) { g_hang_up = true; }
+
+bool OnPath(const char* program) {
+  const char* path = std::getenv("PATH");
+  if (!path) return false;
+  std::string dirs = path;
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + program;
+    if (access(candidate.c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// The shell command for live capture or playback at `rate`: the environment's override ({rate}
+// replaced), else sox's program, else ALSA's. Empty when there is none.
+std::string AudioCommand(bool capture, int rate) {
+  const char* env = std::getenv(capture ? "ARTAGENT_MIC_COMMAND" : "ARTAGENT_SPEAKER_COMMAND");
+  std::string r = std::to_string(rate);
+  std::string cmd;
+  if (env && *env) {
+    cmd = env;
+  } else if (OnPath(capture ? "rec" : "play")) {
+    cmd = std::string(capture ? "rec" : "play") +
+          " -q -t raw -r {rate} -e signed-integer -b 16 -c 1 -";
+  } else if (OnPath(capture ? "arecord" : "aplay")) {
+    cmd = std::string(capture ? "arecord" : "aplay") + " -q -t raw -f S16_LE -c 1 -r {rate}";
+  }
+  for (size_t at; (at = cmd.find("{rate}")) != std::string::npos;) cmd.replace(at, 6, r);
+  return cmd;
+}
+
+// Reads raw PCM16 from `fd` and streams it in 20 ms frames as it arrives, until end of input,
+// Ctrl-C or the media socket closing. Returns the number of frames sent.
+size_t StreamLive(int fd, transport::acs::AcsSimulator& s) {
+  const size_t frame_bytes = audio::SamplesPerFrame(s.sample_rate()) * sizeof(int16_t);
+  audio::Samples frame(frame_bytes / sizeof(int16_t));
+  size_t sent = 0;
+  while (!g_hang_up && !s.media_closed()) {
+    size_t have = 0;
+    auto* bytes = reinterpret_cast<char*>(frame.data());
+    while (have < frame_bytes) {
+      ssize_t n = read(fd, bytes + have, frame_bytes - have);
+      if (n > 0) {
+        have += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR && !g_hang_up) {
+        continue;
+      } else {
+        break;
+      }
+    }
+    if (have < frame_bytes) break;
+    s.StreamAudio(frame);
+    ++sent;
+  }
+  return sent;
+}
+
+// Plays the agent's frames through a player process. Writes never block the simulator: when the
+// player falls behind, frames are dropped (and counted) rather than delaying the call.
+class LivePlayer {
+ public:
+  bool Open(const std::string& cmd) {
+    pipe_ = popen(cmd.c_str(), "w");
+    if (!pipe_) return false;
+    fd_ = fileno(pipe_);
+    fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    return true;
+  }
+  void Play(std::span<const int16_t> pcm) {
+    if (fd_ < 0 || pcm.empty()) return;
+    const size_t bytes = pcm.size_bytes();
+    ssize_t n = write(fd_, pcm.data(), bytes);
+    if (n != static_cast<ssize_t>(bytes)) dropped_ += 1;
+  }
+  ~LivePlayer() {
+    if (pipe_) pclose(pipe_);
+  }
+  size_t dropped() const { return dropped_; }
+
+ private:
+  FILE* pipe_ = nullptr;
+  int fd_ = -1;
+  std::atomic<size_t> dropped_{0};
+};
+
 }  // namespace
 
 int CallCommand(int argc, char** argv) {
   auto args = ParseArgs(argc - 1, argv + 1, {"audio", "dtmf", "out", "url", "acs-listen", "config"},
-                        {"simulate", "interrupt", "help"});
+                        {"simulate", "interrupt", "mic", "speaker", "help"});
   if (!args.ok()) {
     std::fprintf(stderr, "artagent call: %s\n", args.status().message().c_str());
     return 2;
@@ -136,7 +238,13 @@ int CallCommand(int argc, char** argv) {
     return 2;
   }
   audio::WavAudio caller;
-  if (args->Has("audio")) {
+  const bool mic = args->Has("mic");
+  const bool live_stdin = args->Get("audio") == "-";
+  if (mic && args->Has("audio")) {
+    std::fprintf(stderr, "artagent call: --mic and --audio are exclusive\n");
+    return 2;
+  }
+  if (args->Has("audio") && !live_stdin) {
     auto wav = audio::ReadWavFile(args->Get("audio"));
     if (!wav.ok()) {
       std::fprintf(stderr, "artagent call: %s\n", wav.status().message().c_str());
@@ -187,7 +295,53 @@ int CallCommand(int argc, char** argv) {
       speech = mono;
     }
   }
-  if (args->Has("interrupt")) {
+  LivePlayer player;
+  if (mic || args->Has("speaker")) {
+    std::string cmd = AudioCommand(/*capture=*/false, rate);
+    if (cmd.empty() || !player.Open(cmd)) {
+      std::fprintf(stderr,
+                   "artagent call: no audio player: install sox (play) or alsa-utils (aplay), or "
+                   "set ARTAGENT_SPEAKER_COMMAND\n");
+      s.HangUp();
+      return 1;
+    }
+    s.SetAgentAudioSink([&player](std::span<const int16_t> pcm) { player.Play(pcm); });
+  }
+  json live;
+  if (mic || live_stdin) {
+    struct sigaction sa = {};
+    sa.sa_handler = OnInterrupt;  // no SA_RESTART: a blocked read returns on Ctrl-C
+    sigaction(SIGINT, &sa, nullptr);
+    FILE* source = nullptr;
+    int fd = STDIN_FILENO;
+    std::string cmd;
+    if (mic) {
+      cmd = AudioCommand(/*capture=*/true, rate);
+      if (cmd.empty() || !(source = popen(cmd.c_str(), "r"))) {
+        std::fprintf(stderr,
+                     "artagent call: no capture program: install sox (rec) or alsa-utils "
+                     "(arecord), or set ARTAGENT_MIC_COMMAND\n");
+        s.HangUp();
+        return 1;
+      }
+      fd = fileno(source);
+      std::fprintf(stderr, "on the line: speak to the agent; Ctrl-C hangs up\n");
+    }
+    const size_t frames = StreamLive(fd, s);
+    int mic_status = source ? pclose(source) : 0;
+    live = {{"caller_frames", frames}, {"interrupted", g_hang_up.load()}};
+    if (mic && frames == 0) {
+      std::fprintf(stderr,
+                   "artagent call: the microphone gave no audio ('%s' exited with status %d): is "
+                   "there a capture device?\n",
+                   cmd.c_str(), WIFEXITED(mic_status) ? WEXITSTATUS(mic_status) : -1);
+    }
+    if (!g_hang_up) {
+      // The input ended (a file or pipe, not Ctrl-C): let the agent answer the last words.
+      s.StreamSilence(1000);
+      s.WaitForAgentQuiet(milliseconds(800), seconds(60));
+    }
+  } else if (args->Has("interrupt")) {
     s.WaitForAgentAudio(1000, seconds(30));
   } else {
     s.WaitForAgentAudio(200, seconds(30));
@@ -198,11 +352,11 @@ int CallCommand(int argc, char** argv) {
     s.StreamSilence(1000);
     s.WaitForAgentQuiet(milliseconds(800), seconds(60));
   }
-  for (char k : args->Get("dtmf")) {
+  for (char k : g_hang_up ? std::string() : args->Get("dtmf")) {
     s.SendDtmf(k);
     s.StreamSilence(150);
   }
-  if (args->Has("dtmf")) {
+  if (args->Has("dtmf") && !g_hang_up) {
     s.StreamSilence(600);
     s.WaitForAgentQuiet(milliseconds(800), seconds(60));
   }
@@ -225,6 +379,10 @@ int CallCommand(int argc, char** argv) {
                   {"rest_calls", s.rest_calls().size()},
                   {"bad_signatures", bad_signatures},
                   {"hangup", hung.ok() ? "ok" : hung.message()}};
+  if (!live.is_null()) {
+    live["played_dropped_frames"] = player.dropped();
+    summary["live"] = live;
+  }
   // The transcript, from the server's store.
   auto calls = s.Request("GET", "/api/v1/calls", "");
   if (calls.ok() && calls->status == 200) {

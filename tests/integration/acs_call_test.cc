@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/harness.h"
@@ -239,6 +242,51 @@ TEST_F(AcsCallTest, DeleteHangsUpThroughCallAutomation) {
   for (const auto& c : sim_->rest_calls()) EXPECT_TRUE(c.signature_ok) << c.target;
   ASSERT_TRUE(sim_->HangUp().ok());  // ACS confirms with CallDisconnected
   EXPECT_EQ(Calls()[0]["state"], "ended");
+}
+
+
+// `artagent call --simulate --mic`: a person on the line. The microphone and speaker programs are
+// replaced by a file being read and a file being written (the machine has no sound card); the
+// call must carry the caller's words to the agent and the agent's audio to the "speaker".
+TEST(AcsCallCommandTest, MicrophoneModeTalksThroughCaptureAndPlaybackPrograms) {
+  const std::string dir = TempDir("call-mic");
+  const audio::Samples caller = SpeakWithFlite("I want to file a claim.", 16000, 500, 300);
+  {
+    std::ofstream raw(dir + "/caller.raw", std::ios::binary);
+    raw.write(reinterpret_cast<const char*>(caller.data()),
+              static_cast<std::streamsize>(caller.size() * sizeof(int16_t)));
+  }
+  const std::string cmd = "ARTAGENT_STORE__PATH=" + dir + "/store.db" +
+                          " ARTAGENT_MIC_COMMAND='cat " + dir + "/caller.raw'" +
+                          " ARTAGENT_SPEAKER_COMMAND='cat > " + dir + "/speaker.raw'" + " " +
+                          ArtagentBinary() + " call --simulate --mic --out " + dir +
+                          "/agent.wav 2>" + dir + "/stderr.txt";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  json summary = json::parse(out, nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << out;
+  // Every 20 ms of the "microphone" went out, and the caller was heard.
+  EXPECT_EQ(summary["live"]["caller_frames"], caller.size() / 320);
+  EXPECT_EQ(summary["live"]["interrupted"], false);
+  EXPECT_EQ(summary["bad_signatures"], 0);
+  bool heard = false;
+  for (const auto& line : summary.value("transcript", json::array())) {
+    const std::string text = line.get<std::string>();
+    if (text.rfind("user: ", 0) == 0 && text.find("claim") != std::string::npos) heard = true;
+  }
+  EXPECT_TRUE(heard) << summary.dump(2);
+  // The "speaker" played exactly what the agent sent.
+  const int64_t agent_ms = summary["agent_audio_ms"];
+  EXPECT_GT(agent_ms, 1000);
+  EXPECT_EQ(summary["live"]["played_dropped_frames"], 0);
+  EXPECT_EQ(static_cast<int64_t>(std::filesystem::file_size(dir + "/speaker.raw")),
+            static_cast<int64_t>(std::filesystem::file_size(dir + "/agent.wav")) - 44);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

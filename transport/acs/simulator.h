@@ -13,7 +13,9 @@
 // Blocking API, for one call at a time; thread-safe accessors.
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -85,6 +87,10 @@ class AcsSimulator {
   void StreamAudio(const audio::Samples& pcm);
   void StreamSilence(int ms);
   void SendDtmf(char key);
+  // Called on the simulator's reader thread with each AudioData frame the agent sends (after it
+  // was recorded), and with an empty span for StopAudio. Must not block (live playback writes to
+  // a non-blocking pipe). Set before PlaceCall.
+  void SetAgentAudioSink(std::function<void(std::span<const int16_t>)> sink);
   // The caller hangs up: CallDisconnected, then the media socket closes.
   core::Status HangUp();
 
