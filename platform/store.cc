@@ -456,9 +456,25 @@ class Store::Impl {
     return detail;
   }
 
+  void OnCommitted(std::function<void()> done) {
+    {
+      std::lock_guard lock(mu_);
+      if (committed_ticket_ < last_ticket_) {
+        commit_waiters_.push_back({last_ticket_, std::move(done)});
+        return;
+      }
+    }
+    done();
+  }
+
   size_t pending_writes() const {
     std::lock_guard lock(mu_);
     return queue_.size() + in_flight_;
+  }
+
+  Status write_health() const {
+    std::lock_guard lock(mu_);
+    return last_error_;
   }
 
   uint64_t dropped_writes() const {
@@ -669,6 +685,7 @@ class Store::Impl {
         if (committed) last_error_ = core::OkStatus();
       }
       flushed_cv_.notify_all();
+      NotifyCommitWaiters();
       if (!committed) {
         GiveUp(batch.size());
         return;
@@ -690,8 +707,22 @@ class Store::Impl {
       committed_ticket_ = last_ticket_;
     }
     flushed_cv_.notify_all();
+    NotifyCommitWaiters();
     core::LogError("store", "{}", lost.message());
     Report(lost);
+  }
+
+  // Calls the OnCommitted() callbacks whose writes are all committed (waiters are in ticket order).
+  void NotifyCommitWaiters() {
+    std::vector<std::function<void()>> ready;
+    {
+      std::lock_guard lock(mu_);
+      while (!commit_waiters_.empty() && commit_waiters_.front().ticket <= committed_ticket_) {
+        ready.push_back(std::move(commit_waiters_.front().done));
+        commit_waiters_.pop_front();
+      }
+    }
+    for (auto& done : ready) done();
   }
 
   const std::string path_;
@@ -718,6 +749,11 @@ class Store::Impl {
   Clock::time_point close_deadline_;
   Status last_error_;
   std::function<void(const Status&)> observer_;
+  struct CommitWaiter {
+    uint64_t ticket;  // called once committed_ticket_ reaches it
+    std::function<void()> done;
+  };
+  std::deque<CommitWaiter> commit_waiters_;  // by ticket
   std::thread writer_;
 };
 
@@ -785,6 +821,9 @@ core::Result<SessionDetail> Store::GetSession(const std::string& id) {
 
 size_t Store::pending_writes() const { return impl_->pending_writes(); }
 uint64_t Store::dropped_writes() const { return impl_->dropped_writes(); }
+core::Status Store::write_health() const { return impl_->write_health(); }
+
+void Store::OnCommitted(std::function<void()> done) { impl_->OnCommitted(std::move(done)); }
 
 void Store::SetWriteObserver(std::function<void(const core::Status&)> observer) {
   impl_->SetWriteObserver(std::move(observer));

@@ -16,6 +16,18 @@
 // thread; the bound (100k writes by default, minutes of traffic) is only reached when the disk
 // has failed for a long time.
 //
+// Acknowledged: a write is acknowledged once it is committed (it then survives a crash of the
+// process; see Open() for what a crash leaves). OnCommitted() tells a caller when everything it
+// wrote so far is acknowledged. The session engine uses it so that a turn's end is only announced
+// after the turn is on disk: the Realtime `response.done` of a turn (and every event after it) is
+// sent once the turn's transcript entries - the caller's line, its tool calls and hand-offs, the
+// agent's reply - are committed. That wait is one group commit (milliseconds) and begins after the
+// reply's last audio frame went out, so first-audio latency is untouched. While SQLite fails the
+// wait is bounded (store.ack_timeout_ms): then response.done goes out unacknowledged (counted in
+// artagent_store_unacknowledged_turns_total) and the entries stay queued and retried as above.
+// So: every turn whose response.done a client received within store.ack_timeout_ms of the reply's
+// end is in the store, whatever happens to the process afterwards.
+//
 // Reads use their own connection (in WAL mode readers and the writer do not block each other)
 // and see committed writes only: Flush() first to read your own writes.
 //
@@ -136,8 +148,17 @@ class Store {
   // kNotFound if there is no such session.
   core::Result<SessionDetail> GetSession(const std::string& id);
 
+  // Calls `done` once every write accepted before this call is committed (acknowledged), or has
+  // been rejected for good or given up at close (both reported through the write observer).
+  // Called on the writer thread without the store's locks held, or at once on the caller's thread
+  // if nothing is pending. It must be quick and must not call back into the store's writes.
+  void OnCommitted(std::function<void()> done);
+
   // Writes accepted and not yet committed.
   size_t pending_writes() const;
+  // OK while writes commit; the last error while a batch is failing and being retried (disk
+  // full, database locked, I/O error). For readiness checks.
+  core::Status write_health() const;
   // Writes refused because the queue was full, since Open().
   uint64_t dropped_writes() const;
 

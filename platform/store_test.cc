@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -617,6 +618,115 @@ TEST_F(StoreTest, RetriesWhileDatabaseIsLockedAndLosesNothing) {
   ASSERT_TRUE(detail.ok());
   EXPECT_THAT(detail->transcript, SizeIs(50));
   EXPECT_EQ(store->dropped_writes(), 0u);
+}
+
+// A latch for OnCommitted callbacks, which arrive on the writer thread.
+class CommitLatch {
+ public:
+  std::function<void()> Callback() {
+    return [this] {
+      std::lock_guard lock(mu_);
+      ++count_;
+      cv_.notify_all();
+    };
+  }
+  int count() {
+    std::lock_guard lock(mu_);
+    return count_;
+  }
+  bool WaitFor(int count) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return count_ >= count; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int count_ = 0;
+};
+
+TEST_F(StoreTest, OnCommittedRunsOnlyOnceEarlierWritesAreOnDisk) {
+  StoreOptions options;
+  options.busy_timeout = std::chrono::milliseconds(5);
+  options.max_retry_delay = std::chrono::milliseconds(20);
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  ObservedErrors observed;
+  store->SetWriteObserver(observed.Observer());
+
+  CommitLatch idle;
+  store->OnCommitted(idle.Callback());  // nothing pending: at once
+  EXPECT_EQ(idle.count(), 1);
+
+  RawConnection other(path_);
+  ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  store->CreateSession(MakeSession("s1", 1));
+  store->Append(MakeEntry("s1", 0, "said before the lock went away"));
+  CommitLatch latch;
+  store->OnCommitted(latch.Callback());
+  observed.WaitFor(core::StatusCode::kUnavailable);  // a failed attempt: still not committed
+  EXPECT_EQ(latch.count(), 0);
+  EXPECT_EQ(store->write_health().code(), core::StatusCode::kUnavailable);
+  EXPECT_EQ(other.QueryInt("SELECT COUNT(*) FROM transcript"), 0);
+
+  ASSERT_EQ(other.Exec("COMMIT"), SQLITE_OK);
+  ASSERT_TRUE(latch.WaitFor(1));
+  // The callback promised the entry is committed: another connection sees it.
+  EXPECT_EQ(other.QueryInt("SELECT COUNT(*) FROM transcript WHERE session_id = 's1'"), 1);
+  EXPECT_TRUE(store->write_health().ok());
+}
+
+// Disk full for real: the store lives on a tiny tmpfs (needs root to mount; skipped otherwise).
+TEST_F(StoreTest, DiskFullIsRetriedUntilSpaceIsFreedAndLosesNothing) {
+  const std::string mount_dir = dir_ + "/tiny";
+  std::filesystem::create_directories(mount_dir);
+  const std::string mount_cmd = "mount -t tmpfs -o size=2m tmpfs '" + mount_dir + "' 2>/dev/null";
+  if (geteuid() != 0 || std::system(mount_cmd.c_str()) != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (not root)";
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { (void)std::system(("umount -l '" + dir + "'").c_str()); }
+  } unmount{mount_dir};
+  path_ = mount_dir + "/artagent.db";
+  StoreOptions options;
+  options.max_retry_delay = std::chrono::milliseconds(20);
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  ObservedErrors observed;
+  store->SetWriteObserver(observed.Observer());
+  store->CreateSession(MakeSession("s1", 1));
+  ASSERT_TRUE(store->Flush().ok());
+
+  // Fill the file system to the last byte.
+  const std::string filler = mount_dir + "/filler";
+  {
+    std::ofstream out(filler, std::ios::binary);
+    std::string block(4096, 'x');
+    while (out.write(block.data(), block.size())) {
+    }
+  }
+  const std::string text(2000, 'w');
+  for (int i = 0; i < 200; ++i) store->Append(MakeEntry("s1", i, text));
+  CommitLatch latch;
+  store->OnCommitted(latch.Callback());
+  observed.WaitFor(core::StatusCode::kResourceExhausted);
+  EXPECT_EQ(latch.count(), 0);
+  EXPECT_THAT(store->write_health().message(), HasSubstr("free disk space"));
+  EXPECT_EQ(store->Flush(std::chrono::milliseconds(10)).code(),
+            core::StatusCode::kDeadlineExceeded);
+
+  std::filesystem::remove(filler);
+  ASSERT_TRUE(latch.WaitFor(1));
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_TRUE(store->write_health().ok());
+  EXPECT_EQ(store->dropped_writes(), 0u);
+  store.reset();
+  auto reopened = OpenStore();
+  ASSERT_NE(reopened, nullptr);
+  auto detail = reopened->GetSession("s1");
+  ASSERT_TRUE(detail.ok());
+  EXPECT_THAT(detail->transcript, SizeIs(200));
 }
 
 TEST_F(StoreTest, FullQueueRefusesWritesLoudly) {
