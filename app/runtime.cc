@@ -16,6 +16,7 @@
 #include "platform/identity.h"
 #include "platform/secrets.h"
 #include "speech/local/register.h"
+#include "speech/passthrough/passthrough.h"
 
 namespace artagent::app {
 
@@ -115,6 +116,10 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   speech::LocalSpeechOptions local;
   local.pocketsphinx.pool_size = config.speech.stt.pool_size;
   speech::RegisterLocalProviders(&rt->providers_, local);
+  speech::PassthroughOptions passthrough;
+  passthrough.transcript = config.speech.stt.passthrough_transcript;
+  passthrough.ms_per_char = config.speech.tts.tone_ms_per_char;
+  speech::RegisterPassthroughProviders(&rt->providers_, passthrough);
   auto stt = rt->providers_.CreateStt(config.speech.stt.provider);
   if (!stt.ok()) return stt.status().WithContext("speech.stt.provider");
   rt->stt_ = std::move(stt).value();

@@ -32,7 +32,8 @@ using StringField = std::string& (*)(Config&);
 using IntField = int& (*)(Config&);
 using Int64Field = int64_t& (*)(Config&);
 using ListField = std::vector<std::string>& (*)(Config&);
-using Field = std::variant<StringField, IntField, Int64Field, ListField>;
+using BoolField = bool& (*)(Config&);
+using Field = std::variant<StringField, IntField, Int64Field, ListField, BoolField>;
 
 #define ARTAGENT_FIELD(path) \
   +[](Config & c) -> auto& { \
@@ -41,6 +42,23 @@ using Field = std::variant<StringField, IntField, Int64Field, ListField>;
 
 // Returns "" when a string value is acceptable, else what is expected instead.
 using StringCheck = std::string (*)(std::string_view value);
+
+// Azure's rule for container names: 3-63 characters, lower-case letters, digits and single
+// hyphens, starting and ending with a letter or digit.
+std::string ContainerName(std::string_view value) {
+  constexpr std::string_view kExpected =
+      "expected 3-63 lower-case letters, digits and single hyphens (an Azure container name)";
+  if (value.size() < 3 || value.size() > 63 || value.front() == '-' || value.back() == '-' ||
+      value.find("--") != std::string_view::npos) {
+    return std::string(kExpected);
+  }
+  for (char c : value) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      return std::string(kExpected);
+    }
+  }
+  return "";
+}
 
 std::string NotEmpty(std::string_view value) {
   return value.empty() ? "expected a non-empty value" : "";
@@ -144,6 +162,8 @@ const std::vector<KeySpec>& Specs() {
        "Speech-to-text decoders kept warm", 0, 1024},
       {"speech.stt.max_streams", ARTAGENT_FIELD(speech.stt.max_streams),
        "Recognizer streams open at once (sessions on this STT); 0 = no limit", 0, 100000},
+      {"speech.stt.passthrough_transcript", ARTAGENT_FIELD(speech.stt.passthrough_transcript),
+       "Final transcript of every caller turn with the passthrough STT (load tests)"},
       {"speech.tts.provider",
        ARTAGENT_FIELD(speech.tts.provider),
        "Text-to-speech provider",
@@ -158,6 +178,8 @@ const std::vector<KeySpec>& Specs() {
        0,
        {},
        NotEmpty},
+      {"speech.tts.tone_ms_per_char", ARTAGENT_FIELD(speech.tts.tone_ms_per_char),
+       "Milliseconds of audio per text character with the tone TTS (load tests)", 1, 1000},
       {"session.end_of_turn_silence_ms", ARTAGENT_FIELD(session.end_of_turn_silence_ms),
        "Caller silence that ends a turn", 100, 10000},
       {"session.barge_in_min_speech_ms", ARTAGENT_FIELD(session.barge_in_min_speech_ms),
@@ -248,6 +270,53 @@ const std::vector<KeySpec>& Specs() {
       {"acs.jwt_issuer", ARTAGENT_FIELD(acs.jwt_issuer), "Issuer of ACS JWTs", 0, 0, {}, NotEmpty},
       {"acs.jwks_url", ARTAGENT_FIELD(acs.jwks_url), "Where ACS publishes its JWT keys", 0, 0, {},
        NotEmpty},
+      {"storage.provider",
+       ARTAGENT_FIELD(storage.provider),
+       "Where recordings and transcripts go: local (a directory) or azure (Blob Storage)",
+       0,
+       0,
+       {"local", "azure"}},
+      {"storage.local_dir", ARTAGENT_FIELD(storage.local_dir),
+       "Directory of the local provider (CONTAINER/BLOB under it)", 0, 0, {}, NotEmpty},
+      {"storage.connection_string", ARTAGENT_FIELD(storage.connection_string),
+       "Azure Storage connection string (SharedKey); prefer secret://NAME"},
+      {"storage.account_url", ARTAGENT_FIELD(storage.account_url),
+       "Blob endpoint for token auth (https://ACCOUNT.blob.core.windows.net), used when "
+       "storage.connection_string is empty"},
+      {"storage.recordings_container", ARTAGENT_FIELD(storage.recordings_container),
+       "Container of call recordings", 0, 0, {}, ContainerName},
+      {"storage.transcripts_container", ARTAGENT_FIELD(storage.transcripts_container),
+       "Container of session transcripts", 0, 0, {}, ContainerName},
+      {"storage.logs_container", ARTAGENT_FIELD(storage.logs_container), "Container of logs", 0,
+       0, {}, ContainerName},
+      {"storage.block_size_bytes", ARTAGENT_FIELD(storage.block_size_bytes),
+       "Bodies larger than this are uploaded in blocks of this size (Put Block + Put Block List)",
+       1024, 100 * 1024 * 1024},
+      {"storage.outbox_dir", ARTAGENT_FIELD(storage.outbox_dir),
+       "Uploads waiting to be sent (survive outages and restarts)", 0, 0, {}, NotEmpty},
+      {"storage.recording_max_minutes", ARTAGENT_FIELD(storage.recording_max_minutes),
+       "Longest call recording; the rest of a longer call is not recorded", 1, 1440},
+      {"features.call_recording", ARTAGENT_FIELD(features.call_recording),
+       "Record calls (stereo WAV: caller left, agent right) to storage.recordings_container; "
+       "read when a session starts"},
+      {"app_config.endpoint", ARTAGENT_FIELD(app_config.endpoint),
+       "Azure App Configuration endpoint (https://NAME.azconfig.io), read with an Entra token; "
+       "empty = not used"},
+      {"app_config.connection_string", ARTAGENT_FIELD(app_config.connection_string),
+       "App Configuration connection string (Endpoint=...;Id=...;Secret=...); prefer secret://"},
+      {"app_config.label", ARTAGENT_FIELD(app_config.label),
+       "Label of the key-values read; empty = the environment name, \\0 = no label"},
+      {"app_config.key_filter", ARTAGENT_FIELD(app_config.key_filter),
+       "Key filter of the App Configuration list request (* = all, Backend:* = a prefix)", 0, 0,
+       {}, NotEmpty},
+      {"app_config.refresh_s", ARTAGENT_FIELD(app_config.refresh_s),
+       "Seconds between checks of the App Configuration sentinel key", 1, 86400},
+      {"app_config.sentinel_key", ARTAGENT_FIELD(app_config.sentinel_key),
+       "App Configuration key whose change reloads every key", 0, 0, {}, NotEmpty},
+      {"app_config.optional", ARTAGENT_FIELD(app_config.optional),
+       "Start on file and environment alone when App Configuration is unreachable at start-up"},
+      {"app_config.api_version", ARTAGENT_FIELD(app_config.api_version),
+       "App Configuration REST api-version", 0, 0, {}, NotEmpty},
   };
   return *specs;
 }
@@ -366,6 +435,8 @@ std::string TypeNoun(const Field& field) {
     case 1:
     case 2:
       return "an integer";
+    case 4:
+      return "a boolean";
     default:
       return "a list of strings";
   }
@@ -422,6 +493,20 @@ std::vector<std::string> SplitList(std::string_view text) {
   return items;
 }
 
+// true/false, also yes/no, on/off and 1/0 (any case), as YAML, environments and App Configuration
+// feature flags spell them.
+Status SetBool(const KeySpec& spec, std::string_view text, const Origin& origin, Config& config) {
+  const std::string value = Lower(Trim(text));
+  bool parsed = false;
+  if (value == "true" || value == "yes" || value == "on" || value == "1") {
+    parsed = true;
+  } else if (!(value == "false" || value == "no" || value == "off" || value == "0")) {
+    return Invalid(spec, fmt::format("expected true or false, got '{}'", text), origin);
+  }
+  std::get<BoolField>(spec.field)(config) = parsed;
+  return core::OkStatus();
+}
+
 // A value given as text (environment, flat sources, YAML scalars); lists are comma-separated.
 Status SetFromText(const KeySpec& spec, std::string_view text, const Origin& origin,
                    Config& config) {
@@ -431,6 +516,8 @@ Status SetFromText(const KeySpec& spec, std::string_view text, const Origin& ori
     case 1:
     case 2:
       return SetInteger(spec, text, origin, config);
+    case 4:
+      return SetBool(spec, text, origin, config);
     default:
       std::get<ListField>(spec.field)(config) = SplitList(text);
       return core::OkStatus();
@@ -466,7 +553,7 @@ Status SetFromNode(const KeySpec& spec, const YAML::Node& node, const Origin& or
         std::get<ListField>(spec.field)(config).clear();
         return core::OkStatus();
       }
-      return Invalid(spec, "expected an integer, got nothing", origin);
+      return Invalid(spec, "expected " + TypeNoun(spec.field) + ", got nothing", origin);
   }
 }
 
@@ -587,6 +674,8 @@ std::string ValueText(const KeySpec& spec, Config& config) {
       return std::to_string(std::get<IntField>(spec.field)(config));
     case 2:
       return std::to_string(std::get<Int64Field>(spec.field)(config));
+    case 4:
+      return std::get<BoolField>(spec.field)(config) ? "true" : "false";
     default:
       return fmt::format("{}", fmt::join(std::get<ListField>(spec.field)(config), ","));
   }
@@ -648,6 +737,27 @@ std::vector<ConfigKeyInfo> ConfigKeys() {
   return keys;
 }
 
+std::vector<std::string> ChangedKeys(const Config& before, const Config& after) {
+  Config a = before;
+  Config b = after;
+  std::vector<std::string> changed;
+  for (const KeySpec& spec : Specs()) {
+    if (ValueJson(spec, a) != ValueJson(spec, b)) changed.emplace_back(spec.key);
+  }
+  return changed;
+}
+
+std::optional<std::string> ClosestConfigKey(std::string_view key) {
+  std::vector<std::string> candidates;
+  for (const KeySpec& spec : Specs()) candidates.push_back(Normalize(spec.key));
+  std::optional<std::string> closest = Closest(Normalize(key), candidates);
+  if (!closest) return std::nullopt;
+  for (const KeySpec& spec : Specs()) {
+    if (Normalize(spec.key) == *closest) return std::string(spec.key);
+  }
+  return std::nullopt;
+}
+
 void ConfigLoader::AddSource(std::unique_ptr<ConfigSource> source) {
   sources_.push_back(std::move(source));
 }
@@ -674,7 +784,7 @@ core::Result<Config> ConfigLoader::Load(const std::string& yaml_path,
     core::Result<std::map<std::string, std::string>> pairs = source->Fetch();
     if (!pairs.ok()) return pairs.status().WithContext("config source " + source->name());
     for (const auto& [key, value] : *pairs) {
-      std::string normalized = Normalize(key);
+      std::string normalized = Normalize(source->ConfigKeyOf(key));
       Origin origin{source->name() + " " + key, source->name() + ":" + key};
       auto match = std::find_if(specs.begin(), specs.end(), [&](const KeySpec& spec) {
         return Normalize(spec.key) == normalized;

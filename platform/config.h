@@ -2,7 +2,8 @@
 // Configuration: the product's settings, their embedded defaults and how they are layered.
 //
 // Layers, lowest to highest: the defaults below < the YAML file (artagent.yaml) < each
-// ConfigSource in the order added (Azure App Configuration, later) < environment variables.
+// ConfigSource in the order added (Azure App Configuration: platform/app_config.h) < environment
+// variables.
 // Every key has three spellings, derived from its dotted name by one rule:
 //
 //   YAML (nested maps)        backend: {max_concurrent_calls: 300}   (or the dotted key itself)
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +82,8 @@ struct SttConfig {
   // full language model holds ~100 MB, so this, not backend.max_concurrent_calls, is what bounds
   // sessions on the embedded STT. 0 = no limit.
   int max_streams = 64;
+  // Final transcript of every caller turn with provider "passthrough" (load tests).
+  std::string passthrough_transcript = "i want to file a claim";
 };
 
 struct TtsConfig {
@@ -87,6 +91,8 @@ struct TtsConfig {
   std::string provider = "flite";
   // Voice name understood by the provider (flite: slt, kal16, rms, awb).
   std::string voice = "slt";
+  // Milliseconds of tone per character of text with provider "tone" (load tests).
+  int tone_ms_per_char = 60;
 };
 
 struct SpeechConfig {
@@ -199,6 +205,58 @@ struct AcsConfig {
   std::string jwks_url = "https://acscallautomation.communication.azure.com/calling/keys";
 };
 
+// Where recordings and transcripts are uploaded (platform/blob_storage.h, platform/blob_outbox.h).
+struct StorageConfig {
+  // "local" (a directory) | "azure" (Blob Storage).
+  std::string provider = "local";
+  // The local provider's directory: blobs are LOCAL_DIR/CONTAINER/NAME.
+  std::string local_dir = "data/blobs";
+  // "DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...[;BlobEndpoint=...]" (SharedKey).
+  // Prefer secret://NAME. Empty = token auth against account_url.
+  std::string connection_string;
+  // "https://ACCOUNT.blob.core.windows.net": with no connection string, requests carry a bearer
+  // token of the default Azure credential (scope https://storage.azure.com/.default).
+  std::string account_url;
+  std::string recordings_container = "audio-recordings";
+  std::string transcripts_container = "transcripts";
+  std::string logs_container = "logs";
+  // Bodies above this size go up as Put Block + Put Block List, in blocks of this size.
+  int64_t block_size_bytes = 4 * 1024 * 1024;
+  // Uploads not yet acknowledged by the storage: kept here across outages and restarts.
+  std::string outbox_dir = "data/outbox";
+  // Longest call recording.
+  int recording_max_minutes = 120;
+};
+
+// Feature switches. Azure App Configuration feature flags drive them live: flag "CallRecording"
+// (.appconfig.featureflag/CallRecording, or the plain key FeatureFlags:CallRecording) is
+// features.call_recording (platform/app_config.h).
+struct FeaturesConfig {
+  // Record calls (caller and agent, two channels) and upload them.
+  bool call_recording = false;
+};
+
+// Azure App Configuration as a live configuration layer (platform/app_config.h). Set endpoint
+// (Entra token from the identity chain) or connection_string (HMAC access key) to use it.
+struct AppConfigConfig {
+  // https://NAME.azconfig.io; ignored when connection_string is set.
+  std::string endpoint;
+  // Endpoint=https://NAME.azconfig.io;Id=...;Secret=... Prefer a secret:// reference.
+  std::string connection_string;
+  // Label of the key-values read; empty = the environment name; "\0" = keys without a label.
+  std::string label;
+  // Key filter of the list request ("*" = all keys, "Backend:*" = a prefix).
+  std::string key_filter = "*";
+  // Seconds between checks of the sentinel key.
+  int refresh_s = 30;
+  // Key whose change (etag) triggers a reload of everything.
+  std::string sentinel_key = "Backend:Sentinel";
+  // Start on the file and environment alone when App Configuration cannot be read at start-up.
+  bool optional = false;
+  // REST api-version.
+  std::string api_version = "1.0";
+};
+
 // Everything configurable, with the embedded defaults of the product.
 struct Config {
   // Deployment name ("development", "production", ...); the App Configuration label.
@@ -216,19 +274,27 @@ struct Config {
   AcsConfig acs;
   SecretsConfig secrets;
   IdentityConfig identity;
+  FeaturesConfig features;
+  AppConfigConfig app_config;
+  StorageConfig storage;
 };
 
-// A layer of flat key/value pairs between the file and the environment (Azure App Configuration,
-// to be implemented later). Keys may be spelled "Backend:MaxConcurrentCalls" or
+// A layer of flat key/value pairs between the file and the environment (Azure App
+// Configuration). Keys may be spelled "Backend:MaxConcurrentCalls" or
 // "backend.max_concurrent_calls" (matched case-insensitively); values are text, as in the
-// environment (lists comma-separated).
+// environment (lists comma-separated; booleans true/false).
 class ConfigSource {
  public:
   virtual ~ConfigSource() = default;
-  // Short name used in provenance and messages ("appconfig").
+  // Short name used in provenance and messages ("app_config").
   virtual std::string name() const = 0;
-  // The pairs this source holds now. An error fails Load().
+  // The pairs this source holds now. An error fails Load(). Must not block on the network:
+  // sources fetch in the background and hand out their last good snapshot here.
   virtual core::Result<std::map<std::string, std::string>> Fetch() = 0;
+  // The configuration key a pair's key stands for, when the source has its own naming
+  // (".appconfig.featureflag/CallRecording" -> "features.call_recording"); provenance keeps the
+  // source's key. Default: the key itself.
+  virtual std::string ConfigKeyOf(const std::string& source_key) const { return source_key; }
 };
 
 // The three spellings of a dotted key.
@@ -238,11 +304,17 @@ std::string EnvVarName(std::string_view dotted);    // "ARTAGENT_BACKEND__MAX_CO
 // One known key, for help output.
 struct ConfigKeyInfo {
   std::string key;            // dotted
-  std::string type;           // "string" | "integer" | "list"
+  std::string type;           // "string" | "integer" | "boolean" | "list"
   std::string default_value;  // as text; lists comma-separated
   std::string help;
 };
 std::vector<ConfigKeyInfo> ConfigKeys();
+
+// Dotted keys whose values differ between two configurations (secrets compared, never shown).
+std::vector<std::string> ChangedKeys(const Config& before, const Config& after);
+
+// The dotted key closest to `key` (any spelling), if one is close enough to be a misspelling.
+std::optional<std::string> ClosestConfigKey(std::string_view key);
 
 // Builds a Config from the layers. Not thread-safe; use once at start-up (and again on refresh).
 class ConfigLoader {
