@@ -292,6 +292,8 @@ struct Session::Impl {
     if (deps.metrics && started) {
       deps.metrics->sessions_active.Add({{"transport", opts.transport}}).Decrement();
     }
+    if (deps.recorder) deps.recorder->Finish();
+    if (deps.on_closed) std::exchange(deps.on_closed, nullptr)(status);
     resp.reset();
     deps.output = nullptr;
   }
@@ -320,6 +322,7 @@ struct Session::Impl {
       in_resampler->Process(pcm, &resampled);
       pcm = resampled;
     }
+    if (deps.recorder) deps.recorder->AddCaller(pcm, Now());
     frames_in.Push(pcm, [this](std::span<const int16_t> frame) {
       if (!closed) OnFrame(frame);
     });
@@ -937,6 +940,7 @@ struct Session::Impl {
       r->sent += static_cast<int64_t>(frame);
     }
     if (chunk) {
+      if (deps.recorder) deps.recorder->AddAgent(*chunk, rate, Now());
       if (!r->times.first_sent) r->times.first_sent = Now();
       Emit(AudioChunk{r->id, r->item_id, std::move(chunk), rate});
       MaybeSendMetrics(*r);

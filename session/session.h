@@ -12,6 +12,7 @@
 // emitted.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -21,6 +22,7 @@
 
 #include "audio/pcm.h"
 #include "core/executor.h"
+#include "session/call_recorder.h"
 #include "session/events.h"
 #include "session/responder.h"
 #include "speech/stt.h"
@@ -71,6 +73,12 @@ struct SessionDeps {
   platform::Store* store = nullptr;      // optional
   platform::Metrics* metrics = nullptr;  // optional
   SessionOutput* output = nullptr;       // must outlive the session or Close() must come first
+  // Optional: the call recording tap (caller audio as received, agent audio as sent); finished
+  // when the session closes.
+  std::unique_ptr<CallRecorder> recorder;
+  // Optional: called once, on the strand, when the session closes (after its end is queued to the
+  // store), with the Close status. Must be cheap: hand work to another thread.
+  std::function<void(const std::string& status)> on_closed;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
