@@ -317,6 +317,34 @@ const std::vector<KeySpec>& Specs() {
        "Start on file and environment alone when App Configuration is unreachable at start-up"},
       {"app_config.api_version", ARTAGENT_FIELD(app_config.api_version),
        "App Configuration REST api-version", 0, 0, {}, NotEmpty},
+      {"azure_speech.region", ARTAGENT_FIELD(azure_speech.region),
+       "Azure region of the Speech resource (westeurope) for the azure-speech provider"},
+      {"azure_speech.endpoint", ARTAGENT_FIELD(azure_speech.endpoint),
+       "Speech base URL overriding the region (containers, sovereign clouds, tests)"},
+      {"azure_speech.key", ARTAGENT_FIELD(azure_speech.key),
+       "Speech resource key; prefer secret://NAME"},
+      {"azure_speech.resource_id", ARTAGENT_FIELD(azure_speech.resource_id),
+       "Speech resource ARM id, for Entra auth (aad#RESOURCE#TOKEN)"},
+      {"azure_speech.auth",
+       ARTAGENT_FIELD(azure_speech.auth),
+       "Speech auth: auto (key if set, else entra), key, token (issueToken exchange) or entra",
+       0,
+       0,
+       {"auto", "key", "token", "entra"}},
+      {"azure_speech.language", ARTAGENT_FIELD(azure_speech.language),
+       "Recognition language of azure-speech STT (en-US)", 0, 0, {}, NotEmpty},
+      {"azure_speech.voice", ARTAGENT_FIELD(azure_speech.voice),
+       "Default azure-speech TTS voice (name or name:style)", 0, 0, {}, NotEmpty},
+      {"email.connection_string", ARTAGENT_FIELD(email.connection_string),
+       "ACS connection string for e-mail (endpoint=...;accesskey=...); prefer secret://NAME"},
+      {"email.endpoint", ARTAGENT_FIELD(email.endpoint),
+       "ACS endpoint for e-mail with an Entra token (https://NAME.communication.azure.com)"},
+      {"email.sender", ARTAGENT_FIELD(email.sender),
+       "Sender address (verified domain); empty = no post-call e-mail"},
+      {"email.api_version", ARTAGENT_FIELD(email.api_version), "ACS e-mail API version", 0, 0,
+       {}, NotEmpty},
+      {"email.poll_timeout_s", ARTAGENT_FIELD(email.poll_timeout_s),
+       "Longest wait for an e-mail send operation to finish", 1, 3600},
   };
   return *specs;
 }
@@ -655,6 +683,7 @@ core::Result<YAML::Node> ReadYaml(const std::string& path) {
 
 bool IsSecretKey(std::string_view dotted) {
   std::string_view leaf = dotted.substr(dotted.rfind('.') + 1);
+  if (leaf == "key") return true;  // azure_speech.key
   for (std::string_view marker : {"secret", "password", "token", "credential", "connection_string",
                                   "api_key", "access_key", "account_key"}) {
     if (leaf.find(marker) != std::string_view::npos) return true;

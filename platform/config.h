@@ -257,6 +257,41 @@ struct AppConfigConfig {
   std::string api_version = "1.0";
 };
 
+// Azure AI Speech, the "azure-speech" STT/TTS provider (speech/azure/azure_speech.h).
+struct AzureSpeechConfig {
+  // Azure region of the Speech resource ("westeurope"); or endpoint, which wins.
+  std::string region;
+  // One base URL serving the TTS, STT WebSocket and issueToken paths (local containers, sovereign
+  // clouds, tests): "http://127.0.0.1:5000".
+  std::string endpoint;
+  // Resource key. Prefer a secret:// reference.
+  std::string key;
+  // The Speech resource's ARM id, for Entra auth ("aad#{resource_id}#{token}").
+  std::string resource_id;
+  // auto (key when set, else Entra) | key (Ocp-Apim-Subscription-Key) | token (issueToken
+  // exchange, cached 9 minutes) | entra.
+  std::string auth = "auto";
+  std::string language = "en-US";
+  // Default TTS voice ("name" or "name:style"); agents' Azure voices ("en-US-AriaNeural",
+  // "azure:en-US-AriaNeural") override it, embedded voice names (slt, kal16) do not.
+  std::string voice = "en-US-JennyNeural";
+};
+
+// E-mail through Azure Communication Services (platform/email.h): the post-call summary of a
+// scenario with an `email:` block.
+struct EmailConfig {
+  // "endpoint=https://NAME.communication.azure.com/;accesskey=KEY" (HMAC). Prefer secret://.
+  std::string connection_string;
+  // https://NAME.communication.azure.com, used with an Entra token when there is no
+  // connection string.
+  std::string endpoint;
+  // Sender address of a verified domain ("DoNotReply@contoso.com"); empty = no e-mail.
+  std::string sender;
+  std::string api_version = "2023-03-31";
+  // Longest wait for the send operation to finish (polling Operation-Location).
+  int poll_timeout_s = 120;
+};
+
 // Everything configurable, with the embedded defaults of the product.
 struct Config {
   // Deployment name ("development", "production", ...); the App Configuration label.
@@ -277,6 +312,8 @@ struct Config {
   FeaturesConfig features;
   AppConfigConfig app_config;
   StorageConfig storage;
+  AzureSpeechConfig azure_speech;
+  EmailConfig email;
 };
 
 // A layer of flat key/value pairs between the file and the environment (Azure App
