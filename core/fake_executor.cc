@@ -1,8 +1,13 @@
 #include "core/fake_executor.h"
 
+#include <mutex>
+
 namespace artagent::core {
 
 struct FakeExecutor::State {
+  // Post() may come from any thread (as on a real strand: e.g. a store's writer thread); the rest
+  // runs on the test's thread only.
+  std::mutex posted_mu;
   std::deque<std::function<void()>> posted;
   // due time + sequence -> callback; the sequence keeps FIFO order among equal due times.
   std::map<std::pair<TimePoint, uint64_t>, std::function<void()>> timers;
@@ -26,10 +31,14 @@ class FakeTimer : public Timer {
 };
 }  // namespace
 
-FakeExecutor::FakeExecutor() : state_(std::make_shared<State>()), now_(TimePoint{} + std::chrono::hours(1)) {}
+FakeExecutor::FakeExecutor()
+    : state_(std::make_shared<State>()), now_(TimePoint{} + std::chrono::hours(1)) {}
 FakeExecutor::~FakeExecutor() = default;
 
-void FakeExecutor::Post(std::function<void()> fn) { state_->posted.push_back(std::move(fn)); }
+void FakeExecutor::Post(std::function<void()> fn) {
+  std::lock_guard lock(state_->posted_mu);
+  state_->posted.push_back(std::move(fn));
+}
 
 std::unique_ptr<Timer> FakeExecutor::RunAfter(Duration delay, std::function<void()> fn) {
   if (delay < Duration::zero()) delay = Duration::zero();
@@ -39,6 +48,7 @@ std::unique_ptr<Timer> FakeExecutor::RunAfter(Duration delay, std::function<void
 }
 
 bool FakeExecutor::TrySubmit(std::function<void()> job) {
+  std::lock_guard lock(state_->posted_mu);
   state_->posted.push_back(std::move(job));
   return true;
 }
@@ -46,9 +56,15 @@ bool FakeExecutor::TrySubmit(std::function<void()> job) {
 size_t FakeExecutor::RunPending() {
   size_t ran = 0;
   for (;;) {
-    if (!state_->posted.empty()) {
-      auto fn = std::move(state_->posted.front());
-      state_->posted.pop_front();
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(state_->posted_mu);
+      if (!state_->posted.empty()) {
+        fn = std::move(state_->posted.front());
+        state_->posted.pop_front();
+      }
+    }
+    if (fn) {
       fn();
       ++ran;
       continue;

@@ -1,7 +1,8 @@
 #pragma once
 // FakeExecutor: a deterministic Executor + ComputePool for tests and benchmarks. Time only moves
 // when the test calls AdvanceBy(); posted functions and compute jobs run inside RunPending() /
-// AdvanceBy(), on the calling thread, in order.
+// AdvanceBy(), on the calling thread, in order. Post() may be called from any thread (as on a real
+// strand); everything else belongs to the test's thread.
 
 #include <deque>
 #include <map>

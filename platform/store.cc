@@ -684,8 +684,9 @@ class Store::Impl {
         in_flight_ = 0;
         if (committed) last_error_ = core::OkStatus();
       }
-      flushed_cv_.notify_all();
+      // Waiters first: when Flush() returns, the OnCommitted() callbacks it covers have run.
       NotifyCommitWaiters();
+      flushed_cv_.notify_all();
       if (!committed) {
         GiveUp(batch.size());
         return;
@@ -706,8 +707,8 @@ class Store::Impl {
       queued_items_.clear();
       committed_ticket_ = last_ticket_;
     }
-    flushed_cv_.notify_all();
     NotifyCommitWaiters();
+    flushed_cv_.notify_all();
     core::LogError("store", "{}", lost.message());
     Report(lost);
   }

@@ -151,7 +151,8 @@ class Store {
   // Calls `done` once every write accepted before this call is committed (acknowledged), or has
   // been rejected for good or given up at close (both reported through the write observer).
   // Called on the writer thread without the store's locks held, or at once on the caller's thread
-  // if nothing is pending. It must be quick and must not call back into the store's writes.
+  // if nothing is pending. It must be quick and must not call back into the store's writes. A
+  // Flush() that returns OK returns after the callbacks of the writes it waited for have run.
   void OnCommitted(std::function<void()> done);
 
   // Writes accepted and not yet committed.

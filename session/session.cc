@@ -165,7 +165,71 @@ struct Session::Impl {
   TimePoint Now() { return deps.executor->Now(); }
 
   void Emit(SessionEvent ev) {
-    if (!closed && deps.output) deps.output->OnSessionEvent(std::move(ev));
+    if (closed || !deps.output) return;
+    if (!held.empty()) {
+      held.push_back({0, std::move(ev)});
+      return;
+    }
+    deps.output->OnSessionEvent(std::move(ev));
+  }
+
+  // ---- acknowledgement (platform/store.h) ----
+  // Events held back until the store has committed what the session wrote before them: a barrier
+  // (its number) at the front waits for its acknowledgement; events queue behind it in order.
+  struct Held {
+    uint64_t barrier = 0;  // != 0: a barrier, released once acked_barrier reaches it
+    std::optional<SessionEvent> event;
+  };
+  std::deque<Held> held;
+  uint64_t last_barrier = 0;
+  uint64_t acked_barrier = 0;
+  std::map<uint64_t, std::unique_ptr<core::Timer>> ack_timers;
+
+  // What is emitted from now on waits until every store write made so far is committed, or
+  // opts.store_ack_timeout_ms has passed (then it goes out unacknowledged, counted and logged).
+  void HoldUntilCommitted() {
+    if (!deps.store || closed || !deps.output) return;
+    const uint64_t barrier = ++last_barrier;
+    held.push_back({barrier, std::nullopt});
+    std::weak_ptr<Session> weak = self;
+    ack_timers[barrier] =
+        ex().RunAfter(core::milliseconds(std::max(0, opts.store_ack_timeout_ms)), [weak, barrier] {
+          auto s = weak.lock();
+          if (!s || s->impl_->closed || s->impl_->acked_barrier >= barrier) return;
+          Impl& im = *s->impl_;
+          im.CountProviderError("store", "ack_timeout");
+          core::LogWarn("session",
+                        "{}: the store has not committed the turn after {} ms (see the store's "
+                        "errors); sending its end unacknowledged, the writes stay queued",
+                        im.opts.id, im.opts.store_ack_timeout_ms);
+          im.Acknowledge(barrier);
+        });
+    std::shared_ptr<core::Executor> executor = deps.executor;
+    deps.store->OnCommitted([weak, executor, barrier] {
+      executor->Post([weak, barrier] {
+        if (auto s = weak.lock()) s->impl_->Acknowledge(barrier);
+      });
+    });
+  }
+
+  void Acknowledge(uint64_t barrier) {
+    if (barrier <= acked_barrier) return;
+    acked_barrier = barrier;
+    ack_timers.erase(ack_timers.begin(), ack_timers.upper_bound(barrier));
+    ReleaseHeld();
+  }
+
+  void ReleaseHeld() {
+    while (!held.empty() && !closed && deps.output) {
+      if (held.front().barrier != 0) {
+        if (held.front().barrier > acked_barrier) return;
+        held.pop_front();
+        continue;
+      }
+      SessionEvent ev = std::move(*held.front().event);
+      held.pop_front();
+      deps.output->OnSessionEvent(std::move(ev));
+    }
   }
 
   void Error(std::string code, std::string message) {
@@ -279,6 +343,12 @@ struct Session::Impl {
     pending_response.reset();
     // A reply cut off by the end of the session keeps what the caller heard of it.
     if (resp) FinishResponse("cancelled", "session_closed", HeardNow(*resp));
+    // The transport still listening gets what was held for the store, unacknowledged or not:
+    // the session's last events must not vanish.
+    acked_barrier = last_barrier;
+    ack_timers.clear();
+    ReleaseHeld();
+    held.clear();
     pace_timer.reset();
     idle_timer.reset();
     dtmf_timer.reset();
@@ -1046,9 +1116,13 @@ struct Session::Impl {
       text = TextHeard(r->audio, heard);
     }
     const int64_t audio_ms = r->sent * 1000 / std::max(1, opts.output_sample_rate);
+    if (!r->metrics_sent && !cancelled) MaybeSendMetrics(*r);  // a reply without any output
+    const int64_t entry_seq = r->entry_seq;
+    // The turn is on disk before its end is announced (acknowledged, platform/store.h).
+    Record(r->item_id, "agent", text, cancelled, r->metrics_json, entry_seq);
+    HoldUntilCommitted();
     Emit(OutputItemDone{r->id, r->item_id, text, audio_ms, cancelled});
     Emit(ResponseDone{r->id, r->item_id, status, reason, text});
-    if (!r->metrics_sent && !cancelled) MaybeSendMetrics(*r);
     if (!text.empty() || !cancelled) {
       HistoryItem h{r->item_id, HistoryItem::Role::kAssistant, text, cancelled};
       h.agent = agent;
@@ -1059,8 +1133,6 @@ struct Session::Impl {
                        [](const HistoryItem& i) { return i.role == HistoryItem::Role::kUser; });
       history.insert(at, std::move(h));
     }
-    const int64_t entry_seq = r->entry_seq;
-    Record(r->item_id, "agent", text, cancelled, r->metrics_json, entry_seq);
     if (opts.output_audio) {
       r->audio.full_text = r->text;
       ItemAudio a = std::move(r->audio);

@@ -59,6 +59,10 @@ struct SessionOptions {
                              // while the agent is silent; 0 = never
   bool speak_greeting = true;
   int dtmf_timeout_ms = 3000;  // keys pressed end as one turn after this pause (or at '#')
+  // With a store: a response's end (ResponseDone, and every event after it) is emitted once the
+  // turn's transcript entries are committed (acknowledged, platform/store.h), or after this long
+  // if the store is failing (then counted as provider_errors_total{store,ack_timeout}).
+  int store_ack_timeout_ms = 5000;
 };
 
 struct SessionDeps {

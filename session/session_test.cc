@@ -1,6 +1,7 @@
 #include "session/session.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <unistd.h>
 
@@ -415,6 +416,9 @@ TEST_F(SessionTest, BargeInDuringAToolCallLeavesTheCallAnsweredInHistoryAndStore
   stt_.state->transcripts = {"wait a second"};
   Open();
   Wait(3000);
+  // The greeting's end waits for the store (acknowledgement); let it through.
+  ASSERT_TRUE(store_->Flush().ok());
+  ex_->RunPending();
   session_->AddUserText("run tool");
   session_->CreateResponse();
   Wait(200);
@@ -538,6 +542,103 @@ TEST_F(SessionTest, EndCallEndsTheSessionOnceTheGoodbyeIsSent) {
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].reason, "agent_ended_call");
   EXPECT_GT(IndexOf<SessionEnded>(), IndexOf<ResponseDone>(IndexOf<ResponseDone>() + 1));
+}
+
+// A store whose database another connection can lock, to hold commits back.
+class AcknowledgementTest : public SessionTest {
+ protected:
+  void SetUp() override {
+    SessionTest::SetUp();
+    db_ = (std::filesystem::temp_directory_path() /
+           ("session_ack_" + std::to_string(::getpid()) + ".db"))
+              .string();
+    std::filesystem::remove(db_);
+    platform::StoreOptions options;
+    options.busy_timeout = milliseconds(5);
+    options.max_retry_delay = milliseconds(20);
+    auto store = platform::Store::Open(db_, options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    owned_store_ = std::move(store).value();
+    store_ = owned_store_.get();
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &other_), SQLITE_OK);
+  }
+  void TearDown() override {
+    if (locked_) Unlock();
+    session_.reset();
+    owned_store_.reset();
+    sqlite3_close(other_);
+    std::filesystem::remove(db_);
+    std::filesystem::remove(db_ + "-lock");
+  }
+  void Lock() {
+    ASSERT_EQ(sqlite3_exec(other_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    locked_ = true;
+  }
+  void Unlock() {
+    ASSERT_EQ(sqlite3_exec(other_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    locked_ = false;
+  }
+  // Agent entries committed so far, as another program sees the file.
+  int CommittedAgentEntries() {
+    sqlite3_stmt* stmt = nullptr;
+    int n = -1;
+    if (sqlite3_prepare_v2(other_, "SELECT COUNT(*) FROM transcript WHERE role = 'agent'", -1,
+                           &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      n = sqlite3_column_int(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return n;
+  }
+
+  std::string db_;
+  std::unique_ptr<platform::Store> owned_store_;
+  sqlite3* other_ = nullptr;
+  bool locked_ = false;
+};
+
+TEST_F(AcknowledgementTest, ResponseDoneWaitsUntilTheTurnIsCommitted) {
+  Lock();  // the store cannot commit
+  SessionOptions opts;
+  opts.store_ack_timeout_ms = 600000;
+  Open(opts);
+  Wait(5000);  // the greeting plays out completely
+  EXPECT_FALSE(session_->response_active());
+  EXPECT_GT(audio_samples_, 0u) << "audio is never held back";
+  EXPECT_TRUE(All<ResponseDone>().empty()) << "not acknowledged yet";
+  session_->AddUserText("hello");  // events after the held one wait behind it, in order
+  session_->CreateResponse();
+  ex_->RunPending();
+  EXPECT_TRUE(All<UserTextItem>().empty());
+
+  Unlock();
+  ASSERT_TRUE(store_->Flush().ok());
+  ex_->RunPending();
+  ASSERT_EQ(All<ResponseDone>().size(), 1u);
+  EXPECT_EQ(CommittedAgentEntries(), 1) << "the greeting is on disk before its response.done";
+  const int done_at = IndexOf<ResponseDone>();
+  const int text_at = IndexOf<UserTextItem>();
+  ASSERT_GE(text_at, 0);
+  EXPECT_LT(done_at, text_at);
+
+  Wait(5000);  // the answer to "hello": acknowledged at once now
+  ASSERT_TRUE(store_->Flush().ok());
+  ex_->RunPending();
+  ASSERT_EQ(All<ResponseDone>().size(), 2u);
+  EXPECT_EQ(All<ResponseDone>()[1].text, "You said hello.");
+}
+
+TEST_F(AcknowledgementTest, AFailingStoreDelaysResponseDoneOnlyUpToTheTimeout) {
+  Lock();
+  SessionOptions opts;
+  opts.store_ack_timeout_ms = 1000;
+  Open(opts);
+  Wait(5000);  // greeting done, then the timeout passes
+  ASSERT_EQ(All<ResponseDone>().size(), 1u) << "sent unacknowledged after the timeout";
+  EXPECT_EQ(CommittedAgentEntries(), 0);
+  Unlock();  // the writes were kept and are retried
+  ASSERT_TRUE(store_->Flush().ok());
+  EXPECT_EQ(CommittedAgentEntries(), 1);
 }
 
 }  // namespace
