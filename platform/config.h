@@ -145,6 +145,11 @@ struct ModelConfig {
   int max_retries = 2;
   // Model rounds per reply that follow tool results.
   int max_tool_iterations = 5;
+  // Circuit breaker of the endpoint (shared by every session): this many failed requests in a
+  // row open it; while open, replies fail fast (the caller hears an apology) until breaker_open_s
+  // have passed and one trial request succeeds.
+  int breaker_failures = 5;
+  int breaker_open_s = 30;
 };
 
 struct ToolsConfig {
@@ -155,6 +160,9 @@ struct ToolsConfig {
 struct StoreConfig {
   // SQLite database file; parent directories are created.
   std::string path = "data/artagent.db";
+  // Longest wait for the store to commit a turn before its end (Realtime response.done) is sent
+  // anyway, unacknowledged (platform/store.h "Acknowledged").
+  int ack_timeout_ms = 5000;
 };
 
 struct LogConfig {

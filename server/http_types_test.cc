@@ -91,6 +91,11 @@ TEST(RequestTargetTest, RejectsMalformed) {
   EXPECT_FALSE(ParseRequestTarget("/bad%zz").has_value());
   EXPECT_FALSE(ParseRequestTarget("/trunc%4").has_value());
   EXPECT_FALSE(ParseRequestTarget("/nul%00").has_value());
+  EXPECT_FALSE(ParseRequestTarget("/x?n%00=1").has_value());
+  // ... but a query value may be a NUL (App Configuration: label=%00 is "no label").
+  auto nul_value = ParseRequestTarget("/kv?label=%00");
+  ASSERT_TRUE(nul_value.has_value());
+  EXPECT_EQ(nul_value->query[0].second, std::string(1, '\0'));
   EXPECT_FALSE(ParseRequestTarget("/x?a=%").has_value());
   EXPECT_EQ(PercentDecode("%41%62", false).value_or(""), "Ab");
 }

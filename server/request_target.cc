@@ -12,7 +12,8 @@ int HexValue(char c) {
 
 }  // namespace
 
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space,
+                                         bool allow_nul) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -23,7 +24,7 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_spa
       int lo = HexValue(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       char decoded = static_cast<char>(hi * 16 + lo);
-      if (decoded == '\0') return std::nullopt;
+      if (decoded == '\0' && !allow_nul) return std::nullopt;
       out.push_back(decoded);
       i += 2;
     } else if (c == '+' && plus_as_space) {
@@ -56,8 +57,11 @@ std::optional<RequestTarget> ParseRequestTarget(std::string_view target) {
     if (piece.empty()) continue;
     auto eq = piece.find('=');
     auto name = PercentDecode(piece.substr(0, eq), /*plus_as_space=*/true);
+    // A NUL is refused in paths and names, but is a value in some protocols (App Configuration's
+    // label=%00 means "no label").
     auto value = PercentDecode(
-        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1), true);
+        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1), true,
+        /*allow_nul=*/true);
     if (!name || !value) return std::nullopt;
     result.query.emplace_back(std::move(*name), std::move(*value));
   }

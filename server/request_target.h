@@ -10,8 +10,9 @@
 namespace artagent::server {
 
 // Decodes %XX escapes; with `plus_as_space` a '+' becomes ' ' (form-encoded query strings).
-// Returns nullopt for a malformed escape ("%4", "%zz") or an encoded NUL.
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space);
+// Returns nullopt for a malformed escape ("%4", "%zz") or an encoded NUL unless `allow_nul`.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space,
+                                         bool allow_nul = false);
 
 struct RequestTarget {
   std::string path;                                        // decoded, starts with '/'
