@@ -13,6 +13,8 @@ namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
 std::atomic<LogFormat> g_format{LogFormat::kAuto};
+std::atomic<std::shared_ptr<LogSink>> g_sink;
+std::atomic<bool> g_has_sink{false};  // skips the shared_ptr load when there is no sink
 
 std::string_view LevelName(LogLevel level) {
   switch (level) {
@@ -43,6 +45,10 @@ std::string Timestamp(bool iso) {
 }  // namespace
 
 void SetLogLevel(LogLevel level) { g_level = level; }
+void SetLogSink(std::shared_ptr<LogSink> sink) {
+  g_has_sink = sink != nullptr;
+  g_sink.store(std::move(sink));
+}
 LogLevel GetLogLevel() { return g_level; }
 void SetLogFormat(LogFormat format) { g_format = format; }
 
@@ -100,6 +106,9 @@ void LogWrite(LogLevel level, std::string_view component, std::string_view messa
   // One write() per line keeps lines whole when threads log at once.
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
+  if (g_has_sink.load(std::memory_order_relaxed)) {
+    if (auto sink = g_sink.load()) sink->OnLog(level, component, message, fields);
+  }
 }
 
 }  // namespace artagent::core

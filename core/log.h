@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,18 @@ LogLevel GetLogLevel();
 void SetLogFormat(LogFormat format);
 // Parses "debug" | "info" | "warn" | "error" | "off".
 bool ParseLogLevel(std::string_view text, LogLevel* out);
+
+// Receives every line that is written (after the level check) besides stderr, e.g. to export
+// logs. Called on the logging thread, concurrently from several threads: it must be thread-safe,
+// cheap and never block. SetLogSink(nullptr) removes it; a sink may still be running in another
+// thread right after, so keep its state alive through the shared_ptr.
+class LogSink {
+ public:
+  virtual ~LogSink() = default;
+  virtual void OnLog(LogLevel level, std::string_view component, std::string_view message,
+                     std::initializer_list<LogField> fields) = 0;
+};
+void SetLogSink(std::shared_ptr<LogSink> sink);
 
 bool LogEnabled(LogLevel level);
 void LogWrite(LogLevel level, std::string_view component, std::string_view message,

@@ -357,6 +357,12 @@ class ClientImpl final : public HttpClient {
 
   std::unique_ptr<HttpCall> Send(HttpRequestSpec request, HttpCallbacks callbacks,
                                  std::shared_ptr<core::Executor> executor) override {
+    if (options_.observer) {
+      std::shared_ptr<HttpCallScope> scope = options_.observer->OnCallStart(request);
+      if (scope) callbacks = Observed(std::move(callbacks), std::move(scope));
+    } else if (!request.traceparent.empty() && FindHeader(request.headers, "traceparent").empty()) {
+      request.headers.emplace_back("traceparent", request.traceparent);
+    }
     auto state =
         std::make_shared<CallState>(io_, &tls_context_, tls_error_, options_, std::move(request),
                                     std::move(callbacks), std::move(executor));
@@ -366,6 +372,24 @@ class ClientImpl final : public HttpClient {
   }
 
  private:
+  // The scope ends with the call; dropped unended (a cancelled call) with the callbacks.
+  static HttpCallbacks Observed(HttpCallbacks callbacks, std::shared_ptr<HttpCallScope> scope) {
+    auto http_status = std::make_shared<int>(0);
+    HttpCallbacks out;
+    out.on_head = [http_status,
+                   on_head = std::move(callbacks.on_head)](const HttpResponseHead& head) {
+      *http_status = head.status;
+      if (on_head) on_head(head);
+    };
+    out.on_body = std::move(callbacks.on_body);
+    out.on_done = [http_status, scope = std::move(scope),
+                   on_done = std::move(callbacks.on_done)](const core::Status& status) {
+      scope->End(*http_status, status);
+      if (on_done) on_done(status);
+    };
+    return out;
+  }
+
   // Declared before io_: the call states destroyed with io_ refer to them.
   const HttpClientOptions options_;
   ssl::context tls_context_;

@@ -43,6 +43,10 @@ struct HttpRequestSpec {
   std::chrono::milliseconds first_byte_timeout{30000};
   std::chrono::milliseconds idle_timeout{30000};
   std::chrono::milliseconds total_timeout{120000};
+  // W3C trace context of the caller's span ("00-<32 hex>-<16 hex>-01"), empty if none. With an
+  // HttpCallObserver the observer makes this call a child of it; without one the value is sent
+  // as the `traceparent` header as it is (unless the request already has one).
+  std::string traceparent;
 };
 
 struct HttpResponseHead {
@@ -74,12 +78,32 @@ struct HttpResponse {
   std::string Header(std::string_view name) const { return FindHeader(headers, name); }
 };
 
+// One call as seen by an HttpCallObserver: it ends with End() (the whole response or a failure),
+// or is destroyed without End() when the caller cancelled it. Any thread; must not block.
+class HttpCallScope {
+ public:
+  virtual ~HttpCallScope() = default;
+  // `http_status` 0 when no response head arrived; `status` as given to on_done.
+  virtual void End(int http_status, const core::Status& status) = 0;
+};
+
+// Sees every call a client makes (telemetry: a client span per call). OnCallStart runs inside
+// Send() on the caller's thread, before anything is sent, and may add headers (e.g. W3C
+// `traceparent`); it returns the call's scope (nullptr: not observed). Must be cheap and must not
+// block. The observer must outlive the client's calls.
+class HttpCallObserver {
+ public:
+  virtual ~HttpCallObserver() = default;
+  virtual std::unique_ptr<HttpCallScope> OnCallStart(HttpRequestSpec& request) = 0;
+};
+
 struct HttpClientOptions {
   int io_threads = 1;
   bool verify_tls = true;  // peer certificate and host name
   std::string ca_file;     // extra CA bundle (PEM); the system store is always used
   size_t max_response_bytes = 64 * 1024 * 1024;
   std::string user_agent = "artagent/0.1";
+  std::shared_ptr<HttpCallObserver> observer;  // optional
 };
 
 class HttpClient {

@@ -77,7 +77,23 @@ Metrics::Metrics()
       model_retries_total(prometheus::BuildCounter()
                               .Name("artagent_model_retries_total")
                               .Help("Model requests retried after a retryable failure")
-                              .Register(*registry_)) {
+                              .Register(*registry_)),
+      circuit_breaker_state(prometheus::BuildGauge()
+                                .Name("artagent_circuit_breaker_state")
+                                .Help("Circuit breaker by upstream: 0 closed, 1 open, 2 half-open")
+                                .Register(*registry_)),
+      telemetry_dropped_total(prometheus::BuildCounter()
+                                  .Name("artagent_telemetry_dropped_total")
+                                  .Help("Telemetry records dropped, by signal and reason")
+                                  .Register(*registry_)),
+      telemetry_exported_total(prometheus::BuildCounter()
+                                   .Name("artagent_telemetry_exported_total")
+                                   .Help("Telemetry records exported over OTLP, by signal")
+                                   .Register(*registry_)),
+      telemetry_export_failures_total(prometheus::BuildCounter()
+                                          .Name("artagent_telemetry_export_failures_total")
+                                          .Help("OTLP export requests that failed, by reason")
+                                          .Register(*registry_)) {
   cpu_seconds_ = &prometheus::BuildGauge()
                       .Name("artagent_process_cpu_seconds")
                       .Help("User plus system CPU time of the process, seconds")
@@ -107,7 +123,23 @@ const prometheus::Histogram::BucketBoundaries& Metrics::DurationBuckets() {
   return kBuckets;
 }
 
-std::string Metrics::Render() {
+void Metrics::AddRefresher(std::function<void()> refresh) {
+  std::lock_guard lock(refreshers_mu_);
+  refreshers_.push_back(std::move(refresh));
+}
+
+std::string Metrics::Render() { return prometheus::TextSerializer().Serialize(Snapshot()); }
+
+std::vector<prometheus::MetricFamily> Metrics::Snapshot() {
+  Refresh();
+  return registry_->Collect();
+}
+
+void Metrics::Refresh() {
+  {
+    std::lock_guard lock(refreshers_mu_);
+    for (const auto& refresh : refreshers_) refresh();
+  }
   // /proc/self/stat fields 14 (utime), 15 (stime), 20 (num_threads), 24 (rss pages).
   std::ifstream stat("/proc/self/stat");
   std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
@@ -127,7 +159,6 @@ std::string Metrics::Render() {
       // /proc unreadable: leave the previous values.
     }
   }
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
 }  // namespace artagent::platform

@@ -3,8 +3,11 @@
 // Instruments are thread-safe (prometheus-cpp uses atomics). Label values must come from small
 // fixed sets (never ids or user text).
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -20,6 +23,11 @@ class Metrics {
 
   // Text exposition format 0.0.4, process CPU and memory refreshed first.
   std::string Render();
+  // The same values as families (the OTLP metrics export), refreshed the same way.
+  std::vector<prometheus::MetricFamily> Snapshot();
+  // Runs before every Render() and Snapshot(), e.g. to set a gauge from a state owned elsewhere
+  // (a circuit breaker). Must be cheap and thread-safe; it must outlive this registry's use.
+  void AddRefresher(std::function<void()> refresh);
   prometheus::Registry& registry() { return *registry_; }
 
  private:
@@ -66,6 +74,16 @@ class Metrics {
   // Model requests sent again after a retryable failure, by model.
   prometheus::Family<prometheus::Counter>& model_retries_total;
 
+  // Circuit breakers by upstream ("model", "otlp"): 0 closed, 1 open, 2 half-open.
+  prometheus::Family<prometheus::Gauge>& circuit_breaker_state;
+  // Telemetry records dropped, by signal ("traces", "logs", "metrics") and reason ("queue_full",
+  // "export_failed", "rejected"), and exported, by signal.
+  prometheus::Family<prometheus::Counter>& telemetry_dropped_total;
+  prometheus::Family<prometheus::Counter>& telemetry_exported_total;
+  // OTLP export requests that failed, by signal and reason ("status_429", "status_503",
+  // "transport", "circuit_open", ...).
+  prometheus::Family<prometheus::Counter>& telemetry_export_failures_total;
+
   // Buckets for stage latencies of a turn: 5 ms to 5 s.
   static const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
   // Buckets for operations that may take longer (tool calls, webhooks): 5 ms to 60 s.
@@ -75,6 +93,9 @@ class Metrics {
   prometheus::Gauge* cpu_seconds_;
   prometheus::Gauge* resident_bytes_;
   prometheus::Gauge* threads_;
+  std::mutex refreshers_mu_;
+  std::vector<std::function<void()>> refreshers_;
+  void Refresh();
 };
 
 }  // namespace artagent::platform

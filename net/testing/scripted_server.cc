@@ -147,11 +147,13 @@ struct ScriptedServer::Impl {
   mutable std::mutex mu;
   mutable std::condition_variable cv;
   std::deque<ScriptedResponse> queue;
+  std::optional<ScriptedResponse> fallback;  // SetDefaultResponse
   std::vector<RecordedRequest> requests;
   size_t connections = 0;
 
   ScriptedResponse NextResponse() {
     std::lock_guard<std::mutex> lock(mu);
+    if (queue.empty() && fallback) return *fallback;
     if (queue.empty()) {
       ScriptedResponse none(500);
       none.Header("Content-Type", "text/plain").Write("no scripted response");
@@ -314,6 +316,11 @@ const std::string& ScriptedServer::certificate_pem() const { return impl_->cert_
 void ScriptedServer::Enqueue(ScriptedResponse response) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->queue.push_back(std::move(response));
+}
+
+void ScriptedServer::SetDefaultResponse(ScriptedResponse response) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->fallback = std::move(response);
 }
 
 std::vector<RecordedRequest> ScriptedServer::requests() const {

@@ -12,8 +12,9 @@
 // It listens on 127.0.0.1, port 0, plain TCP or TLS (a fresh self-signed certificate for
 // "localhost" and 127.0.0.1, or for ServerOptions::tls_host_name only). One thread runs it.
 // Requests take the queued responses in order, across connections; with none queued the answer
-// is 500 "no scripted response". Keep-alive is honoured. Destroying the server closes every
-// connection, hung ones included. All methods are thread-safe.
+// is the default response (SetDefaultResponse), else 500 "no scripted response". Keep-alive is
+// honoured. Destroying the server closes every connection, hung ones included. All methods are
+// thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -114,6 +115,8 @@ class ScriptedServer {
   const std::string& certificate_pem() const;
 
   void Enqueue(ScriptedResponse response);
+  // The answer when nothing is queued (instead of 500 "no scripted response").
+  void SetDefaultResponse(ScriptedResponse response);
   std::vector<RecordedRequest> requests() const;
   size_t request_count() const;
   // Blocks until at least `count` requests arrived or `timeout` passed; true when they did.
