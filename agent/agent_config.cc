@@ -468,7 +468,7 @@ core::Result<ScenarioConfig> LoadScenario(const std::string& agents_dir, const s
     ARTAGENT_RETURN_IF_ERROR(
         CheckKeys(path, root, "a scenario file",
                   {"description", "start_agent", "agents", "handoffs", "default_handoff_type",
-                   "remember", "template_vars", "tools"}));
+                   "remember", "template_vars", "tools", "email"}));
     ARTAGENT_ASSIGN_OR_RETURN(s.description, Str(path, root, "description"));
     ARTAGENT_ASSIGN_OR_RETURN(s.start_agent, Str(path, root, "start_agent", true));
     ARTAGENT_ASSIGN_OR_RETURN(s.remember, StrList(path, root, "remember"));
@@ -477,6 +477,18 @@ core::Result<ScenarioConfig> LoadScenario(const std::string& agents_dir, const s
       for (const auto& kv : vars) {
         s.template_vars[kv.first.as<std::string>()] = kv.second.as<std::string>();
       }
+    }
+    if (YAML::Node email = root["email"]) {
+      if (!email.IsMap()) return Bad(path, email, "'email' must be a map (to, subject, body)");
+      ARTAGENT_RETURN_IF_ERROR(CheckKeys(path, email, "'email'",
+                                         {"to", "subject", "body", "when", "attach_transcript"}));
+      ScenarioEmail e;
+      ARTAGENT_ASSIGN_OR_RETURN(e.to, Str(path, email, "to", true));
+      ARTAGENT_ASSIGN_OR_RETURN(e.subject, Str(path, email, "subject", true));
+      ARTAGENT_ASSIGN_OR_RETURN(e.body, Str(path, email, "body", true));
+      ARTAGENT_ASSIGN_OR_RETURN(e.when, Str(path, email, "when"));
+      if (email["attach_transcript"]) e.attach_transcript = email["attach_transcript"].as<bool>();
+      s.email = std::move(e);
     }
     YAML::Node agents = root["agents"];
     if (!agents || !agents.IsSequence() || agents.size() == 0) {

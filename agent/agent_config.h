@@ -117,6 +117,17 @@ struct HandoffEdge {
   int line = 0;
 };
 
+// `email:` of a scenario: a summary e-mailed when a session of it ends (sent only when e-mail is
+// configured: email.sender and email.connection_string or email.endpoint). Templates over the
+// session's memory slots and template_vars, plus {{session_id}} and {{transcript_url}}.
+struct ScenarioEmail {
+  std::string to;       // one or more addresses, comma-separated (templated)
+  std::string subject;  // templated
+  std::string body;     // plain text, templated
+  std::string when;     // a slot that must be set for the e-mail to go (e.g. claim_number)
+  bool attach_transcript = true;  // transcript.txt: what the caller and the agents said
+};
+
 struct ScenarioConfig {
   std::string name;
   std::string description;
@@ -126,6 +137,7 @@ struct ScenarioConfig {
   // Top-level fields of successful tool outputs that are remembered as slots (`remember:`).
   std::vector<std::string> remember;
   std::map<std::string, std::string> template_vars;  // `template_vars:` (institution_name, ...)
+  std::optional<ScenarioEmail> email;                // `email:`
   // Names of the webhook tools declared under `tools:` in the scenario file (each entry is parsed
   // into a tool by the app, which owns the HTTP client and the secret resolver).
   std::vector<std::string> webhook_tools;

@@ -92,6 +92,34 @@ TEST_F(AgentConfigTest, BadEdgesAreRejected) {
   EXPECT_EQ(s->edges[0].type, "announced");
 }
 
+TEST_F(AgentConfigTest, ScenarioEmailIsParsedAndChecked) {
+  Write("demo/a.yaml",
+        "name: a\nflow:\n  start: one\n  nodes:\n    - id: one\n      prompt: hi\n"
+        "      end: true\n");
+  Write("demo/scenario.yaml",
+        "start_agent: a\nagents: [a.yaml]\nemail:\n  to: \"{{email}}\"\n  subject: Claim "
+        "{{claim_number}}\n"
+        "  body: \"Caller {{caller_name}}\"\n  when: claim_number\n  attach_transcript: false\n");
+  auto s = LoadScenario(dir_.string(), "demo");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE(s->email.has_value());
+  EXPECT_EQ(s->email->to, "{{email}}");
+  EXPECT_EQ(s->email->subject, "Claim {{claim_number}}");
+  EXPECT_EQ(s->email->when, "claim_number");
+  EXPECT_FALSE(s->email->attach_transcript);
+
+  Write("demo/scenario.yaml",
+        "start_agent: a\nagents: [a.yaml]\nemail:\n  to: x@y.z\n  subject: s\n  body: b\n  cc: "
+        "z@y.z\n");
+  s = LoadScenario(dir_.string(), "demo");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("scenario.yaml:7: unknown key 'cc' in 'email'"),
+            std::string::npos)
+      << s.status().ToString();
+  Write("demo/scenario.yaml", "start_agent: a\nagents: [a.yaml]\nemail:\n  to: x@y.z\n  body: b\n");
+  EXPECT_FALSE(LoadScenario(dir_.string(), "demo").ok());  // subject is required
+}
+
 TEST_F(AgentConfigTest, UnknownKeysAreMistakes) {
   Write("demo/a.yaml",
         "name: a\nflow:\n  start: one\n  nodes:\n    - id: one\n      prompt: hi\n"

@@ -526,7 +526,47 @@ Orchestrator::Orchestrator(OrchestratorDeps deps, OrchestratorOptions options)
   memory_.SetTemplateVars(deps_.scenario->template_vars);
 }
 
-Orchestrator::~Orchestrator() { *alive_ = false; }
+Orchestrator::~Orchestrator() {
+  *alive_ = false;
+  if (deps_.on_call_summary) {
+    if (auto summary = Summary()) deps_.on_call_summary(std::move(*summary));
+  }
+}
+
+std::optional<CallSummary> Orchestrator::Summary() {
+  const auto& email = deps_.scenario->email;
+  if (!email) return std::nullopt;
+  if (!email->when.empty() && memory_.Find(email->when) == nullptr) return std::nullopt;
+  auto vars = deps_.scenario->template_vars;
+  vars["session_id"] = opts_.session_id;
+  memory_.SetTemplateVars(std::move(vars));
+  CallSummary s;
+  s.session_id = opts_.session_id;
+  s.scenario = deps_.scenario->name;
+  const std::string to = memory_.Render(email->to);
+  for (size_t at = 0; at <= to.size();) {
+    size_t comma = std::min(to.find(',', at), to.size());
+    std::string address = to.substr(at, comma - at);
+    address.erase(0, address.find_first_not_of(" \t"));
+    address.erase(address.find_last_not_of(" \t") + 1);
+    if (address.find('@') != std::string::npos) s.to.push_back(address);
+    at = comma + 1;
+  }
+  if (s.to.empty()) return std::nullopt;  // e.g. {{email}} was never collected
+  s.subject = memory_.Render(email->subject);
+  s.body = memory_.Render(email->body);
+  if (email->attach_transcript) {
+    for (const auto& item : last_history_) {
+      if (item.role == session::HistoryItem::Role::kUser) {
+        s.transcript += "Caller: " + item.text + (item.dtmf ? " [keypad]" : "") + "\n";
+      } else if (item.role == session::HistoryItem::Role::kAssistant && !item.text.empty()) {
+        s.transcript += "Agent (" + item.agent + "): " + item.text +
+                        (item.interrupted ? " [interrupted]" : "") + "\n";
+      }
+    }
+  }
+  return s;
+}
 
 const AgentConfig& Orchestrator::Current() const { return *deps_.scenario->Find(current_); }
 
@@ -655,6 +695,7 @@ std::vector<ChatMessage> Orchestrator::MessagesFor(const AgentConfig& agent,
 
 std::unique_ptr<session::ResponseStream> Orchestrator::Respond(
     const session::ResponseRequest& request, session::ResponseCallbacks callbacks) {
+  if (request.history && deps_.scenario->email) last_history_ = *request.history;
   auto turn = std::make_shared<Turn>(this, std::move(callbacks), request);
   std::weak_ptr<Turn> weak = turn;
   auto stream = std::make_unique<TurnStream>(turn, [weak] {

@@ -12,8 +12,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "agent/agent_config.h"
 #include "agent/memory.h"
@@ -38,12 +40,25 @@ struct OrchestratorOptions {
   int max_tool_iterations = 5;            // model calls per response that follow tool results
 };
 
+// A scenario's `email:` rendered when its session ends (agent_config.h ScenarioEmail).
+struct CallSummary {
+  std::string session_id;
+  std::string scenario;
+  std::vector<std::string> to;
+  std::string subject;
+  std::string body;
+  std::string transcript;  // "Caller: ..." / "Agent (name): ..." lines; empty = not attached
+};
+
 struct OrchestratorDeps {
   std::shared_ptr<const ScenarioConfig> scenario;
   const ToolRegistry* tools = nullptr;  // may be null: only generated tools then
   ModelFactory model_factory;           // may be empty when every agent runs on flow
   std::shared_ptr<core::Executor> executor;
   platform::Metrics* metrics = nullptr;
+  // Called once, from the destructor, when the scenario has an `email:` that is due (its `when`
+  // slot is set and `to` renders to an address). Must not block: hand the sending elsewhere.
+  std::function<void(CallSummary)> on_call_summary;
 };
 
 class Orchestrator : public session::Responder {
@@ -84,6 +99,10 @@ class Orchestrator : public session::Responder {
   std::map<std::string, std::unique_ptr<Model>> models_;
   std::map<std::string, bool> share_context_;  // agent -> how the last hand-off to it was made
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // The conversation as of the last response (for the call summary's transcript).
+  std::vector<session::HistoryItem> last_history_;
+  // The summary of the session, if the scenario's `email:` is due.
+  std::optional<CallSummary> Summary();
 };
 
 }  // namespace artagent::agent

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <random>
 
+#include "core/ids.h"
 #include "core/log.h"
 #include "net/acs_auth.h"
 #include "transport/acs/acs_media.h"
@@ -31,15 +32,8 @@ struct CallAutomationClient::Shared {
   }
   std::string Uuid() {
     std::lock_guard<std::mutex> lock(mu);
-    uint64_t a = rng(), b = rng();
-    a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-    b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-    char buf[37];
-    std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                  static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                  static_cast<unsigned>(b >> 48),
-                  static_cast<unsigned long long>(b & 0xffffffffffffULL));
-    return buf;
+    const uint64_t a = rng();
+    return core::UuidFromBits(a, rng());
   }
   core::Duration Backoff(int attempt) {
     std::lock_guard<std::mutex> lock(mu);
