@@ -11,6 +11,7 @@
 
 #include "core/ids.h"
 #include "core/serial_thread_executor.h"
+#include "platform/app_insights.h"
 #include "platform/metrics.h"
 #include "platform/otlp_json.h"
 
@@ -798,5 +799,65 @@ TelemetryStats Telemetry::stats() const {
 }
 
 net::CircuitBreaker::State Telemetry::breaker_state() const { return impl_->breaker.state(); }
+
+core::Result<std::unique_ptr<Telemetry>> TelemetryFromConfig(
+    const TelemetryConfig& config, Metrics* metrics,
+    const std::function<core::Result<std::string>(const std::string&)>& resolve_secret,
+    const std::function<std::string(const std::string&)>& env) {
+  std::string connection = config.app_insights_connection_string;
+  if (connection.empty() && env) connection = env("APPLICATIONINSIGHTS_CONNECTION_STRING");
+  if (!connection.empty()) {
+    auto resolved =
+        resolve_secret ? resolve_secret(connection) : core::Result<std::string>(connection);
+    if (!resolved.ok())
+      return resolved.status().WithContext("telemetry.app_insights_connection_string");
+    auto parsed = ParseAppInsightsConnectionString(resolved.value());
+    if (!parsed.ok()) return parsed.status();
+    if (config.otlp_endpoint.empty()) {
+      core::LogWarn("telemetry",
+                    "an Application Insights connection string is set but telemetry.otlp_endpoint "
+                    "is not: nothing is exported. Run an OpenTelemetry Collector with the "
+                    "azuremonitor exporter (ingestion {}) and point telemetry.otlp_endpoint at it",
+                    parsed->ingestion_endpoint);
+    } else {
+      core::LogInfo("telemetry",
+                    "Application Insights ingestion {} is reached through the collector at {}",
+                    parsed->ingestion_endpoint, config.otlp_endpoint);
+    }
+  }
+  if (config.otlp_endpoint.empty()) return std::unique_ptr<Telemetry>();
+  TelemetryOptions o;
+  o.otlp_endpoint = config.otlp_endpoint;
+  for (const std::string& header : config.otlp_headers) {
+    const size_t eq = header.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return core::InvalidArgumentError(
+          "telemetry.otlp_headers: expected name=value entries (e.g. api-key=secret://OTLP_KEY)");
+    }
+    std::string value = header.substr(eq + 1);
+    if (resolve_secret) {
+      auto resolved = resolve_secret(value);
+      if (!resolved.ok()) return resolved.status().WithContext("telemetry.otlp_headers");
+      value = std::move(resolved).value();
+    }
+    o.headers.emplace_back(header.substr(0, eq), std::move(value));
+  }
+  o.resource.service_name = config.service_name;
+  o.include_pii = config.include_pii;
+  if (!core::ParseLogLevel(config.log_level, &o.log_level)) {
+    return core::InvalidArgumentError("telemetry.log_level: expected debug|info|warn|error|off");
+  }
+  o.export_logs = o.log_level != core::LogLevel::kOff;
+  o.max_batch = static_cast<size_t>(config.batch_size);
+  o.max_queue = static_cast<size_t>(config.max_queue);
+  o.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
+  o.metrics_interval = std::chrono::seconds(config.metrics_interval_s);
+  auto t = Telemetry::Create(std::move(o), metrics);
+  if (t.ok()) {
+    core::LogInfo("telemetry", "exporting traces, metrics and logs to {} (OTLP/HTTP JSON)",
+                  config.otlp_endpoint);
+  }
+  return t;
+}
 
 }  // namespace artagent::platform

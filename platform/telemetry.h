@@ -35,6 +35,7 @@
 #include "net/circuit_breaker.h"
 #include "net/http_client.h"
 #include "net/retry.h"
+#include "platform/config.h"
 
 namespace artagent::platform {
 
@@ -227,6 +228,32 @@ class Telemetry {
   explicit Telemetry(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
 };
+
+// An HttpCallObserver for clients created before the Telemetry exists (start-up creates its HTTP
+// client first: secrets may be needed to configure telemetry). Forwards to the target once set;
+// observes nothing before.
+class LateHttpObserver final : public net::HttpCallObserver {
+ public:
+  void SetTarget(std::shared_ptr<net::HttpCallObserver> target) {
+    target_.store(std::move(target));
+  }
+  std::unique_ptr<net::HttpCallScope> OnCallStart(net::HttpRequestSpec& request) override {
+    auto target = target_.load();
+    return target ? target->OnCallStart(request) : nullptr;
+  }
+
+ private:
+  std::atomic<std::shared_ptr<net::HttpCallObserver>> target_;
+};
+
+// The telemetry the configuration asks for: nullptr when telemetry.otlp_endpoint is empty.
+// Checks telemetry.app_insights_connection_string (or the environment's
+// APPLICATIONINSIGHTS_CONNECTION_STRING, read through `env`) and fails start-up on a malformed
+// one; resolves secret:// values of telemetry.otlp_headers with `resolve_secret`.
+core::Result<std::unique_ptr<Telemetry>> TelemetryFromConfig(
+    const TelemetryConfig& config, Metrics* metrics,
+    const std::function<core::Result<std::string>(const std::string&)>& resolve_secret,
+    const std::function<std::string(const std::string&)>& env);
 
 // Replaces runs of 7 or more digits (phone numbers, account numbers; spaces, dashes, dots and
 // brackets between them allowed, a leading '+' included) with "[redacted]".
