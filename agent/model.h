@@ -53,6 +53,8 @@ struct ModelRequest {
   bool greeting = false;
   // The caller said nothing for the agent's no-input timeout: re-prompt.
   bool no_input = false;
+  // W3C traceparent of the caller's span (telemetry); the request to the model carries it.
+  std::string traceparent;
 };
 
 struct ModelUsage {

@@ -65,6 +65,7 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
       }
     }
     instructions_ = req.instructions;
+    traceparent_ = req.traceparent;
   }
 
   void Start(const session::ResponseRequest& req) {
@@ -199,6 +200,7 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
     req.tools.insert(req.tools.end(), client_tools_.begin(), client_tools_.end());
     req.greeting = greeting;
     req.no_input = no_input;
+    req.traceparent = traceparent_;
     step_text_.clear();
     calls_.clear();
     step_start_ = true;
@@ -363,6 +365,7 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
     ctx.agent = agent.name;
     ctx.slots = o_->memory_.Values();
     ctx.executor = o_->deps_.executor;
+    ctx.traceparent = traceparent_;
     std::weak_ptr<Turn> weak = weak_from_this();
     auto executor = o_->deps_.executor;
     const std::string name = r.call.name;
@@ -482,6 +485,7 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
   std::vector<HistoryItem> history_;
   std::vector<ToolSpec> client_tools_;
   std::string instructions_;
+  std::string traceparent_;  // the turn's span (telemetry)
   std::vector<ChatMessage> messages_;
   std::unique_ptr<ModelStream> stream_;
   std::string model_name_;

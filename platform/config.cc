@@ -60,6 +60,11 @@ std::string ContainerName(std::string_view value) {
   return "";
 }
 
+std::string OtlpEndpoint(std::string_view value) {
+  if (value.empty() || value.rfind("http://", 0) == 0 || value.rfind("https://", 0) == 0) return "";
+  return "expected an http:// or https:// URL such as http://otel-collector:4318";
+}
+
 std::string NotEmpty(std::string_view value) {
   return value.empty() ? "expected a non-empty value" : "";
 }
@@ -256,6 +261,37 @@ const std::vector<KeySpec>& Specs() {
        0,
        0,
        {"auto", "text", "json"}},
+      {"telemetry.otlp_endpoint", ARTAGENT_FIELD(telemetry.otlp_endpoint),
+       "OTLP/HTTP receiver base URL for traces, metrics and logs (e.g. http://collector:4318); "
+       "empty = no export",
+       0,
+       0,
+       {},
+       OtlpEndpoint},
+      {"telemetry.otlp_headers", ARTAGENT_FIELD(telemetry.otlp_headers),
+       "Headers of every OTLP export, name=value (values may be secret://NAME)"},
+      {"telemetry.service_name", ARTAGENT_FIELD(telemetry.service_name),
+       "OpenTelemetry service.name", 0, 0, {}, NotEmpty},
+      {"telemetry.include_pii", ARTAGENT_FIELD(telemetry.include_pii),
+       "Allow phone numbers, transcripts and tool arguments in spans and logs"},
+      {"telemetry.log_level",
+       ARTAGENT_FIELD(telemetry.log_level),
+       "Least severe log line exported over OTLP",
+       0,
+       0,
+       {"debug", "info", "warn", "error", "off"}},
+      {"telemetry.batch_size", ARTAGENT_FIELD(telemetry.batch_size),
+       "Spans or log records per OTLP request", 1, 8192},
+      {"telemetry.flush_interval_ms", ARTAGENT_FIELD(telemetry.flush_interval_ms),
+       "Milliseconds between OTLP exports of what is queued", 10, 600000},
+      {"telemetry.max_queue", ARTAGENT_FIELD(telemetry.max_queue),
+       "Spans or log records waiting for export; more are dropped and counted", 1, 1000000},
+      {"telemetry.metrics_interval_s", ARTAGENT_FIELD(telemetry.metrics_interval_s),
+       "Seconds between OTLP metrics snapshots; 0 = no metrics export", 0, 86400},
+      {"telemetry.app_insights_connection_string",
+       ARTAGENT_FIELD(telemetry.app_insights_connection_string),
+       "Application Insights connection string (also APPLICATIONINSIGHTS_CONNECTION_STRING); "
+       "checked at start-up, exported through an OpenTelemetry Collector"},
       {"acs.connection_string", ARTAGENT_FIELD(acs.connection_string),
        "ACS connection string (endpoint=...;accesskey=...); empty = no phone calls"},
       {"acs.callback_base_url", ARTAGENT_FIELD(acs.callback_base_url),
@@ -691,6 +727,7 @@ core::Result<YAML::Node> ReadYaml(const std::string& path) {
 bool IsSecretKey(std::string_view dotted) {
   std::string_view leaf = dotted.substr(dotted.rfind('.') + 1);
   if (leaf == "key") return true;  // azure_speech.key
+  if (leaf == "otlp_headers") return true;  // API keys of the telemetry receiver
   for (std::string_view marker : {"secret", "password", "token", "credential", "connection_string",
                                   "api_key", "access_key", "account_key"}) {
     if (leaf.find(marker) != std::string_view::npos) return true;

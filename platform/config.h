@@ -165,6 +165,29 @@ struct StoreConfig {
   int ack_timeout_ms = 5000;
 };
 
+// OpenTelemetry export (platform/telemetry.h): traces, metrics and logs over OTLP/HTTP JSON.
+struct TelemetryConfig {
+  // Base URL of an OTLP/HTTP receiver, e.g. http://otel-collector:4318 (the signal paths
+  // /v1/traces, /v1/metrics, /v1/logs are appended); empty = no export.
+  std::string otlp_endpoint;
+  // Headers sent with every export, "name=value" (e.g. "api-key=secret://OTLP_KEY"); values may be
+  // secret:// references.
+  std::vector<std::string> otlp_headers;
+  std::string service_name = "artagent";
+  // Phone numbers, transcripts and tool arguments in spans and logs.
+  bool include_pii = false;
+  // Least severe log line exported: debug | info | warn | error | off.
+  std::string log_level = "info";
+  int batch_size = 512;          // records per export request
+  int flush_interval_ms = 2000;  // a batch leaves at least this often
+  int max_queue = 2048;          // records per signal waiting; more are dropped and counted
+  int metrics_interval_s = 30;   // a metrics snapshot this often; 0 = none
+  // Application Insights (or env APPLICATIONINSIGHTS_CONNECTION_STRING): checked at start-up;
+  // point an OpenTelemetry Collector's azuremonitor exporter at it and otlp_endpoint at the
+  // collector (README, Telemetry).
+  std::string app_insights_connection_string;
+};
+
 struct LogConfig {
   // "debug" | "info" | "warn" | "error" | "off".
   std::string level = "info";
@@ -314,6 +337,7 @@ struct Config {
   ToolsConfig tools;
   StoreConfig store;
   LogConfig log;
+  TelemetryConfig telemetry;
   AcsConfig acs;
   SecretsConfig secrets;
   IdentityConfig identity;

@@ -75,6 +75,9 @@ struct ResponseRequest {
   // Tools the Realtime client declared (session.update "tools", OpenAI function shape). When the
   // model calls one, the response ends with that call pending (status "client").
   const std::vector<nlohmann::json>* client_tools = nullptr;
+  // W3C traceparent of the turn's span (telemetry): outbound calls made for this response are its
+  // children. Empty when telemetry is off.
+  std::string traceparent;
 };
 
 // Callbacks run on the session's executor, never from inside Respond() itself.

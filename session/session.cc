@@ -16,6 +16,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "platform/metrics.h"
+#include "platform/telemetry.h"
 #include "platform/store.h"
 #include "session/clause_chunker.h"
 #include "session/endpoint_detector.h"
@@ -121,6 +122,8 @@ struct Session::Impl {
     ItemAudio audio;
     TurnTimes times;
     bool metrics_sent = false;
+    platform::SpanContext turn_span;        // telemetry: valid when on
+    std::optional<TimePoint> model_done_at;  // the model's last token
     std::string metrics_json = "{}";
     size_t history_start = 0;  // history size when the response began
     int64_t entry_seq = -1;    // the store position reserved for the agent's entry
@@ -153,6 +156,9 @@ struct Session::Impl {
   std::unique_ptr<core::Timer> no_input_timer;
   bool next_no_input = false;  // the next response re-prompts a silent caller
   int64_t seq = 0;
+  platform::SpanContext session_span;  // telemetry: valid when on
+  int64_t session_start_ns = 0;
+  int turn_count = 0;
   std::string agent;
 
   Impl(SessionDeps d, SessionOptions o)
@@ -279,6 +285,7 @@ struct Session::Impl {
       deps.metrics->sessions_active.Add({{"transport", opts.transport}}).Increment();
       deps.metrics->sessions_total.Add({{"transport", opts.transport}}).Increment();
     }
+    StartSessionSpan();
     if (!agent.empty()) Emit(AgentChanged{agent});
     ApplyAgentSpeech();
     OpenRecognizer();
@@ -359,6 +366,7 @@ struct Session::Impl {
     if (deps.store) {
       deps.store->EndSession(opts.id, status, UnixMs());
     }
+    EndSessionSpan(status);
     if (deps.metrics && started) {
       deps.metrics->sessions_active.Add({{"transport", opts.transport}}).Decrement();
     }
@@ -366,6 +374,122 @@ struct Session::Impl {
     if (deps.on_closed) std::exchange(deps.on_closed, nullptr)(status);
     resp.reset();
     deps.output = nullptr;
+  }
+
+  // ---- telemetry: spans built from the timestamps the session records anyway ----
+
+  void StartSessionSpan() {
+    if (!deps.telemetry) return;
+    session_span = platform::SpanContext::NewRoot();
+    session_start_ns = platform::NowUnixNanos();
+    deps.telemetry->BindSession(opts.id, session_span);
+  }
+
+  void EndSessionSpan(const std::string& status) {
+    if (!deps.telemetry || !session_span.valid()) return;
+    platform::SpanRecord s;
+    s.context = session_span;
+    s.name = "session";
+    s.kind = platform::SpanKind::kServer;
+    s.start_ns = session_start_ns;
+    s.end_ns = platform::NowUnixNanos();
+    s.Attr("session.id", opts.id)
+        .Attr("artagent.transport", opts.transport)
+        .Attr("artagent.scenario", opts.scenario)
+        .Attr("artagent.outcome", status)
+        .Attr("artagent.turns", turn_count)
+        .Attr("artagent.agent", agent);
+    if (status == "failed") s.Error("session failed");
+    deps.telemetry->RecordSpan(std::move(s));
+    deps.telemetry->UnbindSession(opts.id);
+    session_span = {};
+  }
+
+  platform::SpanRecord StageSpan(const Response& r, const char* name, TimePoint start,
+                                 TimePoint end) const {
+    platform::SpanRecord s;
+    s.context = r.turn_span.Child();
+    s.parent = r.turn_span.span_id;
+    s.name = name;
+    s.start_ns = platform::UnixNanos(start);
+    s.end_ns = platform::UnixNanos(std::max(start, end));
+    return s;
+  }
+
+  void RecordToolSpan(const Response& r, const ToolCallInfo& call) {
+    if (!deps.telemetry || !r.turn_span.valid()) return;
+    const TimePoint end = Now();
+    const TimePoint start =
+        call.duration_ms >= 0
+            ? end - std::chrono::duration_cast<core::Duration>(
+                        std::chrono::duration<double, std::milli>(call.duration_ms))
+            : end;
+    platform::SpanRecord s = StageSpan(r, "tool", start, end);
+    s.Attr("artagent.tool.name", call.name)
+        .Attr("artagent.tool.status", call.status)
+        .Attr("artagent.tool.call_id", call.call_id)
+        .Attr("artagent.agent", call.agent);
+    if (deps.telemetry->include_pii()) s.Attr("artagent.tool.arguments", call.arguments);
+    if (call.status == "failed" || call.status == "timeout") s.Error("tool " + call.status);
+    deps.telemetry->RecordSpan(std::move(s));
+  }
+
+  // The turn (child of the session) and its stages (children of the turn). Transcripts and reply
+  // text never go into spans.
+  void RecordTurnSpans(const Response& r, const std::string& status, const std::string& reason,
+                       int64_t audio_ms) {
+    if (!deps.telemetry || !r.turn_span.valid()) return;
+    ++turn_count;
+    const TurnTimes& t = r.times;
+    const TimePoint end = Now();
+    const TimePoint begin = t.speech_end     ? *t.speech_end
+                            : t.text_arrived ? *t.text_arrived
+                                             : t.response_start.value_or(end);
+    platform::SpanRecord turn;
+    turn.context = r.turn_span;
+    turn.parent = session_span.span_id;
+    turn.name = "turn";
+    turn.start_ns = platform::UnixNanos(begin);
+    turn.end_ns = platform::UnixNanos(end);
+    turn.Attr("artagent.turn.kind", r.greeting        ? "greeting"
+                                    : t.text_arrived ? "text"
+                                    : t.speech_end   ? "voice"
+                                                     : "response")
+        .Attr("artagent.response_id", r.id)
+        .Attr("artagent.agent", agent)
+        .Attr("artagent.status", status)
+        .Attr("artagent.audio_ms", audio_ms);
+    if (!reason.empty() && status == "cancelled") turn.Attr("artagent.cancel_reason", reason);
+    if (t.speech_end && t.first_sent) {
+      turn.Attr("artagent.latency.voice_to_voice_ms", core::MillisBetween(*t.speech_end, *t.first_sent));
+    }
+    if (status == "failed") turn.Error(reason.empty() ? "response failed" : reason);
+    deps.telemetry->RecordSpan(std::move(turn));
+
+    auto stage = [&](const char* name, const std::optional<TimePoint>& from,
+                     const std::optional<TimePoint>& to) {
+      if (!from || !to) return;
+      deps.telemetry->RecordSpan(StageSpan(r, name, *from, *to));
+    };
+    stage("endpointing", t.speech_end, t.end_of_turn);
+    stage("stt", t.end_of_turn, t.stt_final);
+    const std::optional<TimePoint> model_from =
+        t.stt_final ? t.stt_final : (t.text_arrived ? t.text_arrived : t.response_start);
+    if (model_from) {
+      platform::SpanRecord model = StageSpan(r, "model", *model_from, r.model_done_at.value_or(end));
+      if (t.first_token) {
+        model.Attr("artagent.model.first_token_ms", core::MillisBetween(*model_from, *t.first_token));
+      }
+      if (status == "failed") model.Error(reason.empty() ? "model failed" : reason);
+      deps.telemetry->RecordSpan(std::move(model));
+    }
+    stage("model.first_token", model_from, t.first_token);
+    stage("tts", t.first_clause, t.tts_first_audio);
+    if (t.first_sent) {
+      platform::SpanRecord playout = StageSpan(r, "playout", *t.first_sent, end);
+      playout.Attr("artagent.audio_ms", audio_ms).Attr("artagent.interrupted", status == "cancelled");
+      deps.telemetry->RecordSpan(std::move(playout));
+    }
   }
 
   void CountProviderError(const char* provider, const char* kind) {
@@ -681,6 +805,10 @@ struct Session::Impl {
       if (s && !s->impl_->closed) s->impl_->OnCallControl(gen, c);
     };
     req.client_tools = &client_tools;
+    if (session_span.valid()) {
+      r.turn_span = session_span.Child();
+      req.traceparent = platform::FormatTraceparent(r.turn_span);
+    }
     r.stream = deps.responder->Respond(req, std::move(cb));
     UpdateGrammar();
   }
@@ -709,6 +837,7 @@ struct Session::Impl {
     Response* r = Current(gen);
     if (!r) return;
     r->open_tools.erase(call.call_id);
+    RecordToolSpan(*r, call);
     AddToolItem(r->id, call);
   }
 
@@ -874,6 +1003,7 @@ struct Session::Impl {
       if (!r) return;
     }
     r->model_done = true;
+    r->model_done_at = Now();
     r->stream.reset();
     UpdateGrammar();
     if (opts.output_audio) {
@@ -1101,6 +1231,7 @@ struct Session::Impl {
       c.output =
           nlohmann::json{{"error", "cancelled: the caller interrupted before it finished"}}.dump();
       c.duration_ms = -1;
+      RecordToolSpan(*r, c);
       AddToolItem(r->id, c);
     }
     r->open_tools.clear();
@@ -1118,6 +1249,7 @@ struct Session::Impl {
     const int64_t audio_ms = r->sent * 1000 / std::max(1, opts.output_sample_rate);
     if (!r->metrics_sent && !cancelled) MaybeSendMetrics(*r);  // a reply without any output
     const int64_t entry_seq = r->entry_seq;
+    RecordTurnSpans(*r, status, reason, audio_ms);
     // The turn is on disk before its end is announced (acknowledged, platform/store.h).
     Record(r->item_id, "agent", text, cancelled, r->metrics_json, entry_seq);
     HoldUntilCommitted();

@@ -32,6 +32,7 @@
 namespace artagent::platform {
 class Store;
 class Metrics;
+class Telemetry;
 }  // namespace artagent::platform
 
 namespace artagent::session {
@@ -76,6 +77,9 @@ struct SessionDeps {
   std::unique_ptr<Responder> responder;
   platform::Store* store = nullptr;      // optional
   platform::Metrics* metrics = nullptr;  // optional
+  // Optional: spans of the session (server span), each turn and its stages (endpointing, stt,
+  // model, tools, tts, playout), built from the turn's timestamps when the turn ends.
+  platform::Telemetry* telemetry = nullptr;
   SessionOutput* output = nullptr;       // must outlive the session or Close() must come first
   // Optional: the call recording tap (caller audio as received, agent audio as sent); finished
   // when the session closes.

@@ -29,6 +29,7 @@ struct ToolContext {
   std::string agent;                        // the agent whose model made the call
   nlohmann::json slots = nlohmann::json::object();  // the session's slots at call time
   std::shared_ptr<core::Executor> executor;         // the session's strand (for async tools)
+  std::string traceparent;  // W3C context of the turn (telemetry): outbound calls carry it
 };
 
 // A tool's answer. `output` goes back to the model as the tool message (JSON). A non-OK status is

@@ -484,6 +484,7 @@ class WebhookTool : public Tool {
     request.headers.emplace_back("X-Artagent-Session", context.session_id);
     request.headers.emplace_back("X-Artagent-Agent", context.agent);
     if (config.auth) request.headers.emplace_back(config.auth->header, shared_->auth_value);
+    request.traceparent = context.traceparent;
 
     auto call = std::make_shared<WebhookCall>(shared_, std::move(request), context.executor,
                                               std::move(done));

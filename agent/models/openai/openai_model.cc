@@ -168,8 +168,12 @@ struct PartialToolCall {
 // One Stream() call. Lives on the endpoint's executor; every entry point checks `cancelled_`.
 class StreamState : public std::enable_shared_from_this<StreamState> {
  public:
-  StreamState(std::shared_ptr<Endpoint> endpoint, std::string body, ModelCallbacks callbacks)
-      : endpoint_(std::move(endpoint)), body_(std::move(body)), callbacks_(std::move(callbacks)) {}
+  StreamState(std::shared_ptr<Endpoint> endpoint, std::string body, ModelCallbacks callbacks,
+              std::string traceparent = "")
+      : endpoint_(std::move(endpoint)),
+        body_(std::move(body)),
+        traceparent_(std::move(traceparent)),
+        callbacks_(std::move(callbacks)) {}
 
   void Start() {
     endpoint_->executor->Post([self = shared_from_this()] {
@@ -234,6 +238,7 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
     spec.headers.emplace_back("Accept", "text/event-stream");
     for (const auto& header : options.extra_headers) spec.headers.push_back(header);
     spec.body = body_;
+    spec.traceparent = traceparent_;
     spec.connect_timeout = options.connect_timeout;
     spec.first_byte_timeout = options.first_token_timeout;
     spec.idle_timeout = options.idle_timeout;
@@ -475,6 +480,7 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
 
   std::shared_ptr<Endpoint> endpoint_;
   const std::string body_;
+  const std::string traceparent_;  // W3C context of the caller's span (telemetry)
   ModelCallbacks callbacks_;
   std::atomic<bool> cancelled_{false};
   bool finished_ = false;
@@ -515,7 +521,8 @@ class OpenAiModel final : public Model {
   std::unique_ptr<ModelStream> Stream(const ModelRequest& request,
                                       ModelCallbacks callbacks) override {
     auto state = std::make_shared<StreamState>(
-        endpoint_, BuildChatCompletionsBody(endpoint_->options, request), std::move(callbacks));
+        endpoint_, BuildChatCompletionsBody(endpoint_->options, request), std::move(callbacks),
+        request.traceparent);
     state->Start();
     return std::make_unique<OpenAiStream>(std::move(state));
   }
