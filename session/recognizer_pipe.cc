@@ -8,10 +8,11 @@ namespace artagent::session {
 namespace {
 
 struct Command {
-  enum class Kind { kStart, kFeed, kEnd, kCancel, kGrammar, kLm } kind;
+  enum class Kind { kStart, kFeed, kEnd, kCancel, kGrammar, kLm, kHints } kind;
   uint64_t utterance = 0;
   std::vector<int16_t> audio;
   std::string grammar;
+  std::vector<std::string> hints;
 };
 
 }  // namespace
@@ -69,49 +70,72 @@ struct RecognizerPipe::State : std::enable_shared_from_this<State> {
     }
   }
 
-  // On the compute pool.
+  // On the compute pool. An engine that throws fails the command it was running (an utterance's
+  // end then yields a failed final): the session hears about it instead of waiting forever.
   static std::vector<Outcome> Run(speech::SttStream& stream, std::vector<Command>& batch) {
     std::vector<Outcome> out;
     for (auto& cmd : batch) {
-      switch (cmd.kind) {
-        case Command::Kind::kStart: {
-          core::Status st = stream.StartUtterance();
-          if (!st.ok()) out.push_back({Outcome::Kind::kFailed, cmd.utterance, {}, {}, st});
-          break;
-        }
-        case Command::Kind::kFeed: {
-          auto partial = stream.Feed(cmd.audio);
-          if (!partial.ok()) {
-            out.push_back({Outcome::Kind::kFailed, cmd.utterance, {}, {}, partial.status()});
-          } else if (!out.empty() && out.back().kind == Outcome::Kind::kPartial &&
-                     out.back().utterance == cmd.utterance) {
-            out.back().partial = *partial;  // only the latest partial matters
-          } else {
-            out.push_back({Outcome::Kind::kPartial, cmd.utterance, *partial, {}, {}});
-          }
-          break;
-        }
-        case Command::Kind::kEnd: {
-          auto final = stream.EndUtterance();
-          Outcome o{Outcome::Kind::kFinal, cmd.utterance, {}, {}, final.status()};
-          if (final.ok()) o.result = *final;
-          out.push_back(std::move(o));
-          break;
-        }
-        case Command::Kind::kCancel:
-          stream.CancelUtterance();
-          break;
-        case Command::Kind::kGrammar: {
-          core::Status st = stream.UseGrammar(cmd.grammar, /*fallback_to_lm=*/true);
-          if (!st.ok()) core::LogWarn("stt", "grammar rejected: {}", st.ToString());
-          break;
-        }
-        case Command::Kind::kLm:
-          stream.UseLanguageModel();
-          break;
+      try {
+        RunOne(stream, cmd, out);
+      } catch (const std::exception& e) {
+        Threw(cmd, core::InternalError(std::string("speech recognizer threw: ") + e.what()), out);
+      } catch (...) {
+        Threw(cmd, core::InternalError("speech recognizer threw an unknown exception"), out);
       }
     }
     return out;
+  }
+
+  static void Threw(const Command& cmd, core::Status status, std::vector<Outcome>& out) {
+    const bool end = cmd.kind == Command::Kind::kEnd;
+    out.push_back({end ? Outcome::Kind::kFinal : Outcome::Kind::kFailed,
+                   cmd.utterance,
+                   {},
+                   {},
+                   std::move(status)});
+  }
+
+  static void RunOne(speech::SttStream& stream, Command& cmd, std::vector<Outcome>& out) {
+    switch (cmd.kind) {
+      case Command::Kind::kStart: {
+        core::Status st = stream.StartUtterance();
+        if (!st.ok()) out.push_back({Outcome::Kind::kFailed, cmd.utterance, {}, {}, st});
+        break;
+      }
+      case Command::Kind::kFeed: {
+        auto partial = stream.Feed(cmd.audio);
+        if (!partial.ok()) {
+          out.push_back({Outcome::Kind::kFailed, cmd.utterance, {}, {}, partial.status()});
+        } else if (!out.empty() && out.back().kind == Outcome::Kind::kPartial &&
+                   out.back().utterance == cmd.utterance) {
+          out.back().partial = *partial;  // only the latest partial matters
+        } else {
+          out.push_back({Outcome::Kind::kPartial, cmd.utterance, *partial, {}, {}});
+        }
+        break;
+      }
+      case Command::Kind::kEnd: {
+        auto final = stream.EndUtterance();
+        Outcome o{Outcome::Kind::kFinal, cmd.utterance, {}, {}, final.status()};
+        if (final.ok()) o.result = *final;
+        out.push_back(std::move(o));
+        break;
+      }
+      case Command::Kind::kCancel:
+        stream.CancelUtterance();
+        break;
+      case Command::Kind::kGrammar: {
+        core::Status st = stream.UseGrammar(cmd.grammar, /*fallback_to_lm=*/true);
+        if (!st.ok()) core::LogWarn("stt", "grammar rejected: {}", st.ToString());
+        break;
+      }
+      case Command::Kind::kLm:
+        stream.UseLanguageModel();
+        break;
+      case Command::Kind::kHints:
+        stream.UsePhraseHints(cmd.hints);
+        break;
+    }
   }
 };
 
@@ -179,7 +203,10 @@ void RecognizerPipe::Feed(uint64_t utterance, std::span<const int16_t> pcm) {
 
 void RecognizerPipe::End(uint64_t utterance) {
   if (state_->failed) {
-    state_->handler(Outcome{Outcome::Kind::kFinal, utterance, {}, {},
+    state_->handler(Outcome{Outcome::Kind::kFinal,
+                            utterance,
+                            {},
+                            {},
                             core::UnavailableError("speech recognizer unavailable")});
     return;
   }
@@ -196,6 +223,10 @@ void RecognizerPipe::UseGrammar(const std::string& jsgf) {
 
 void RecognizerPipe::UseLanguageModel() {
   if (!state_->failed) state_->Push({Command::Kind::kLm, 0, {}, {}});
+}
+
+void RecognizerPipe::UsePhraseHints(const std::vector<std::string>& hints) {
+  if (!state_->failed) state_->Push({Command::Kind::kHints, 0, {}, {}, hints});
 }
 
 }  // namespace artagent::session

@@ -92,6 +92,7 @@ struct Session::Impl {
   // ---- recognizer ----
   std::unique_ptr<RecognizerPipe> recognizer;
   std::string current_grammar;
+  std::vector<std::string> phrase_hints;  // the answering agent's speech.phrase_hints
   // utterance id -> item/times, for finals that arrive after the turn has moved on
   std::map<uint64_t, Utterance> finishing;
 
@@ -323,6 +324,7 @@ struct Session::Impl {
                                                       s->impl_->OnRecognizer(o);
                                                   });
     recognizer->Open();
+    if (!phrase_hints.empty()) recognizer->UsePhraseHints(phrase_hints);
   }
 
   void OnRecognizer(const RecognizerPipe::Outcome& o) {
@@ -931,6 +933,10 @@ struct Session::Impl {
     if (!deps.responder) return;
     AgentSpeech sp = deps.responder->speech();
     if (!sp.voice.empty() && !voice_from_client) opts.voice = sp.voice;
+    if (sp.phrase_hints != phrase_hints) {
+      phrase_hints = sp.phrase_hints;
+      if (recognizer) recognizer->UsePhraseHints(phrase_hints);
+    }
     if (sp.end_of_turn_silence_ms > 0 && !silence_from_client) {
       opts.end_of_turn_silence_ms = sp.end_of_turn_silence_ms;
       endpoint.set_end_of_turn_silence_ms(sp.end_of_turn_silence_ms);
@@ -1045,26 +1051,35 @@ struct Session::Impl {
     auto executor = deps.executor;
     bool queued = deps.compute->TrySubmit([=] {
       std::unique_ptr<audio::Resampler> rs;
-      core::Status st = tts->Synthesize(req, [&](std::span<const int16_t> pcm, int rate) {
-        if (*cancel) return false;
-        auto out = std::make_shared<audio::Samples>();
-        if (rate != out_rate) {
-          if (!rs) {
-            auto created = audio::Resampler::Create(rate, out_rate);
-            if (!created.ok()) return false;
-            rs = std::move(created).value();
+      core::Status st;
+      // An engine that throws ends the clause like an error: the reply goes on without it
+      // (never a response stuck waiting for synthesis).
+      try {
+        st = tts->Synthesize(req, [&](std::span<const int16_t> pcm, int rate) {
+          if (*cancel) return false;
+          auto out = std::make_shared<audio::Samples>();
+          if (rate != out_rate) {
+            if (!rs) {
+              auto created = audio::Resampler::Create(rate, out_rate);
+              if (!created.ok()) return false;
+              rs = std::move(created).value();
+            }
+            rs->Process(pcm, out.get());
+          } else {
+            out->assign(pcm.begin(), pcm.end());
           }
-          rs->Process(pcm, out.get());
-        } else {
-          out->assign(pcm.begin(), pcm.end());
-        }
-        audio::PcmBuffer buf = std::move(out);
-        executor->Post([weak, gen, buf] {
-          auto s = weak.lock();
-          if (s && !s->impl_->closed) s->impl_->OnTtsAudio(gen, buf);
+          audio::PcmBuffer buf = std::move(out);
+          executor->Post([weak, gen, buf] {
+            auto s = weak.lock();
+            if (s && !s->impl_->closed) s->impl_->OnTtsAudio(gen, buf);
+          });
+          return !*cancel;
         });
-        return !*cancel;
-      });
+      } catch (const std::exception& e) {
+        st = core::InternalError(std::string("speech synthesizer threw: ") + e.what());
+      } catch (...) {
+        st = core::InternalError("speech synthesizer threw an unknown exception");
+      }
       executor->Post([weak, gen, st] {
         auto s = weak.lock();
         if (s && !s->impl_->closed) s->impl_->OnTtsDone(gen, st);

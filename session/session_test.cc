@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "core/fake_executor.h"
 #include "platform/store.h"
@@ -32,8 +33,8 @@ class SessionTest : public ::testing::Test, public SessionOutput {
     deps.executor = ex_;
     deps.compute = ex_.get();
     deps.vad = std::make_unique<testing::EnergyVad>();
-    deps.stt = &stt_;
-    deps.tts = &tts_;
+    deps.stt = stt_override_ ? stt_override_ : &stt_;
+    deps.tts = tts_override_ ? tts_override_ : &tts_;
     auto responder = std::make_unique<EchoResponder>(ex_.get());
     responder_ = responder.get();
     deps.responder = std::move(responder);
@@ -88,6 +89,8 @@ class SessionTest : public ::testing::Test, public SessionOutput {
   ToneTts tts_;
   EchoResponder* responder_ = nullptr;
   platform::Store* store_ = nullptr;
+  speech::SttEngine* stt_override_ = nullptr;  // instead of stt_ when set
+  speech::TtsEngine* tts_override_ = nullptr;  // instead of tts_ when set
   std::shared_ptr<Session> session_;
   std::vector<SessionEvent> events_;
   size_t audio_samples_ = 0;
@@ -542,6 +545,106 @@ TEST_F(SessionTest, EndCallEndsTheSessionOnceTheGoodbyeIsSent) {
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].reason, "agent_ended_call");
   EXPECT_GT(IndexOf<SessionEnded>(), IndexOf<ResponseDone>(IndexOf<ResponseDone>() + 1));
+}
+
+// Engines that throw (a C library's allocation failure, a cloud client's bug): the session must
+// not wait forever for a result that never comes.
+class ThrowingTts : public ToneTts {
+ public:
+  int throw_next = 0;
+  core::Status Synthesize(const speech::TtsRequest& req,
+                          const speech::TtsAudioSink& sink) override {
+    if (throw_next > 0) {
+      --throw_next;
+      throw std::runtime_error("synthesizer crashed");
+    }
+    return ToneTts::Synthesize(req, sink);
+  }
+};
+
+class ThrowingStt : public speech::SttEngine {
+ public:
+  explicit ThrowingStt(ScriptedStt* inner) : inner_(inner) {}
+  int throw_next_end = 0;
+  std::string name() const override { return "throwing"; }
+  core::Result<std::unique_ptr<speech::SttStream>> NewStream(
+      const speech::SttOptions& options) override {
+    auto stream = inner_->NewStream(options);
+    if (!stream.ok()) return stream.status();
+    return std::unique_ptr<speech::SttStream>(
+        std::make_unique<Stream>(std::move(stream).value(), this));
+  }
+
+ private:
+  class Stream : public speech::SttStream {
+   public:
+    Stream(std::unique_ptr<speech::SttStream> inner, ThrowingStt* owner)
+        : inner_(std::move(inner)), owner_(owner) {}
+    core::Status StartUtterance() override { return inner_->StartUtterance(); }
+    core::Result<std::string> Feed(std::span<const int16_t> pcm) override {
+      return inner_->Feed(pcm);
+    }
+    core::Result<speech::SttResult> EndUtterance() override {
+      if (owner_->throw_next_end > 0) {
+        --owner_->throw_next_end;
+        throw std::runtime_error("decoder crashed");
+      }
+      return inner_->EndUtterance();
+    }
+    void CancelUtterance() override { inner_->CancelUtterance(); }
+    core::Status UseGrammar(const std::string& jsgf, bool fallback) override {
+      return inner_->UseGrammar(jsgf, fallback);
+    }
+    void UseLanguageModel() override { inner_->UseLanguageModel(); }
+
+   private:
+    std::unique_ptr<speech::SttStream> inner_;
+    ThrowingStt* owner_;
+  };
+  ScriptedStt* inner_;
+};
+
+TEST_F(SessionTest, ASynthesizerThatThrowsEndsTheReplyAndTheNextOneIsSpoken) {
+  ThrowingTts tts;
+  tts.throw_next = 1;
+  tts_override_ = &tts;
+  Open();
+  Wait(3000);
+  ASSERT_EQ(All<ResponseDone>().size(), 1u) << "the greeting ends, without its audio";
+  ASSERT_FALSE(All<SessionError>().empty());
+  EXPECT_EQ(All<SessionError>()[0].code, "tts_failed");
+  const size_t greeting_samples = audio_samples_;  // the clauses after the failed one
+  session_->AddUserText("hello");
+  session_->CreateResponse();
+  Wait(3000);
+  ASSERT_EQ(All<ResponseDone>().size(), 2u);
+  EXPECT_EQ(All<ResponseDone>()[1].status, "completed");
+  EXPECT_EQ(All<ResponseDone>()[1].text, "You said hello.");
+  EXPECT_EQ(audio_samples_ - greeting_samples, 3 * ToneTts::kSamplesPerWord)
+      << "the next reply is spoken whole";
+}
+
+TEST_F(SessionTest, ARecognizerThatThrowsFailsTheTurnAndTheNextOneIsHeard) {
+  ThrowingStt stt(&stt_);
+  stt.throw_next_end = 1;
+  stt_override_ = &stt;
+  stt_.state->transcripts = {"lost words", "i want to file a claim"};
+  Open();
+  Wait(3000);
+  const size_t greeting_done = All<ResponseDone>().size();
+  Feed(Silence(600));
+  Feed(Tone(1000));
+  Feed(Silence(800));
+  Wait(1000);
+  ASSERT_EQ(All<TranscriptFailed>().size(), 1u);
+  EXPECT_TRUE(All<TranscriptFinal>().empty());
+  stt_.state->transcripts = {"i want to file a claim"};
+  Feed(Tone(1000));
+  Feed(Silence(800));
+  Wait(3000);
+  ASSERT_EQ(All<TranscriptFinal>().size(), 1u) << "the recognizer still works";
+  EXPECT_EQ(All<TranscriptFinal>()[0].text, "i want to file a claim");
+  EXPECT_GT(All<ResponseDone>().size(), greeting_done);
 }
 
 // A store whose database another connection can lock, to hold commits back.
