@@ -8,11 +8,10 @@ namespace artagent::session {
 namespace {
 
 struct Command {
-  enum class Kind { kStart, kFeed, kEnd, kCancel, kGrammar, kLm, kHints } kind;
+  enum class Kind { kStart, kFeed, kEnd, kCancel, kGrammar, kLm } kind;
   uint64_t utterance = 0;
   std::vector<int16_t> audio;
   std::string grammar;
-  std::vector<std::string> hints;
 };
 
 }  // namespace
@@ -132,9 +131,6 @@ struct RecognizerPipe::State : std::enable_shared_from_this<State> {
       case Command::Kind::kLm:
         stream.UseLanguageModel();
         break;
-      case Command::Kind::kHints:
-        stream.UsePhraseHints(cmd.hints);
-        break;
     }
   }
 };
@@ -223,10 +219,6 @@ void RecognizerPipe::UseGrammar(const std::string& jsgf) {
 
 void RecognizerPipe::UseLanguageModel() {
   if (!state_->failed) state_->Push({Command::Kind::kLm, 0, {}, {}});
-}
-
-void RecognizerPipe::UsePhraseHints(const std::vector<std::string>& hints) {
-  if (!state_->failed) state_->Push({Command::Kind::kHints, 0, {}, {}, hints});
 }
 
 }  // namespace artagent::session
