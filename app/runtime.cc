@@ -180,7 +180,9 @@ agent::ModelFactory Runtime::MakeModelFactory() {
   const platform::ModelConfig m = config_.model;
   net::HttpClient* http = http_.get();
   // One breaker per endpoint, shared by every session's model.
-  model_breaker_ = std::make_shared<net::CircuitBreaker>(net::CircuitBreakerOptions{});
+  model_breaker_ = std::make_shared<net::CircuitBreaker>(
+      net::CircuitBreakerOptions{.failure_threshold = m.breaker_failures,
+                                 .open_duration = std::chrono::seconds(m.breaker_open_s)});
   auto breaker = model_breaker_;
   return
       [m, http, breaker](
@@ -218,6 +220,7 @@ session::SessionOptions Runtime::SessionDefaults() const {
   o.output_lead_ms = config_.session.output_lead_ms;
   o.idle_timeout_s = config_.session.idle_timeout_s;
   o.voice = config_.speech.tts.voice;  // the answering agent's voice, when it has one, wins
+  o.store_ack_timeout_ms = config_.store.ack_timeout_ms;
   return o;
 }
 
@@ -306,8 +309,12 @@ nlohmann::json Runtime::Readiness() {
   checks["compute"] = {{"ok", depth < static_cast<size_t>(config_.compute.max_queue)},
                        {"detail", "queue depth " + std::to_string(depth)}};
   if (store_) {
-    checks["store"] = {{"ok", true},
-                       {"detail", std::to_string(store_->pending_writes()) + " writes pending"}};
+    // Not ready while writes fail (disk full, locked, I/O error): they are kept and retried, but
+    // a load balancer should send new calls elsewhere.
+    const core::Status health = store_->write_health();
+    std::string detail = std::to_string(store_->pending_writes()) + " writes pending";
+    if (!health.ok()) detail += "; failing: " + health.message();
+    checks["store"] = {{"ok", health.ok()}, {"detail", detail}};
   }
   const int max = capacity();
   checks["capacity"] = {
