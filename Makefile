@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 ARGS ?=
 
 .PHONY: all deps deps-run configure build run test test-unit test-integration test-e2e bench \
-	format clean fuzz fuzz-build fuzz-smoke
+	format clean fuzz fuzz-build fuzz-smoke test-asan test-tsan
 
 all: build
 
@@ -80,6 +80,40 @@ fuzz-smoke: fuzz-build
 		$(FUZZ_BUILD_DIR)/fuzz/$$f -runs=0 fuzz/corpus/$$f >$$log 2>&1 || { tail -40 $$log; exit 1; }; \
 		echo "== $$f: $$(tail -1 $$log)"; \
 	done
+
+# Sanitizer builds of the unit and integration suites: build-asan (AddressSanitizer + UBSan,
+# leaks included) and build-tsan (ThreadSanitizer). Every process writes its reports to
+# BUILD/sanitizer-logs/ - the servers the integration tests start included, whose stderr no test
+# reads - and any report fails the target. Suppressions (third-party code only) are in
+# sanitizers/. SAN_LABELS=unit runs only the unit tests.
+ASAN_BUILD_DIR ?= build-asan
+TSAN_BUILD_DIR ?= build-tsan
+SAN_JOBS ?= $(JOBS)
+SAN_LABELS ?= unit|integration
+SAN_TIMEOUT ?= 900
+SAN_CONFIGURE = cmake -S . -B $(1) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DARTAGENT_SANITIZE="$(2)" -DARTAGENT_BUILD_BENCHMARKS=OFF >/dev/null
+SAN_CHECK_LOGS = if ls $(1)/sanitizer-logs/* >/dev/null 2>&1; then \
+	echo "sanitizer reports in $(1)/sanitizer-logs:"; head -60 $(1)/sanitizer-logs/*; exit 1; fi; \
+	echo "$(2): no findings"
+
+test-asan: deps-run
+	@$(call SAN_CONFIGURE,$(ASAN_BUILD_DIR),address;undefined)
+	@cmake --build $(ASAN_BUILD_DIR) -j $(SAN_JOBS)
+	@rm -rf $(ASAN_BUILD_DIR)/sanitizer-logs && mkdir -p $(ASAN_BUILD_DIR)/sanitizer-logs
+	@ASAN_OPTIONS=detect_leaks=1:strict_init_order=1:log_path=$(CURDIR)/$(ASAN_BUILD_DIR)/sanitizer-logs/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/sanitizers/ubsan.supp:log_path=$(CURDIR)/$(ASAN_BUILD_DIR)/sanitizer-logs/ubsan \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/sanitizers/lsan.supp \
+	ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -j 2 -L '$(SAN_LABELS)' --timeout $(SAN_TIMEOUT)
+	@$(call SAN_CHECK_LOGS,$(ASAN_BUILD_DIR),test-asan)
+
+test-tsan: deps-run
+	@$(call SAN_CONFIGURE,$(TSAN_BUILD_DIR),thread)
+	@cmake --build $(TSAN_BUILD_DIR) -j $(SAN_JOBS)
+	@rm -rf $(TSAN_BUILD_DIR)/sanitizer-logs && mkdir -p $(TSAN_BUILD_DIR)/sanitizer-logs
+	@TSAN_OPTIONS=second_deadlock_stack=1:halt_on_error=0:suppressions=$(CURDIR)/sanitizers/tsan.supp:log_path=$(CURDIR)/$(TSAN_BUILD_DIR)/sanitizer-logs/tsan \
+	ctest --test-dir $(TSAN_BUILD_DIR) --output-on-failure -j 2 -L '$(SAN_LABELS)' --timeout $(SAN_TIMEOUT)
+	@$(call SAN_CHECK_LOGS,$(TSAN_BUILD_DIR),test-tsan)
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i
