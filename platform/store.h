@@ -24,7 +24,8 @@
 // agent's reply - are committed. That wait is one group commit (milliseconds) and begins after the
 // reply's last audio frame went out, so first-audio latency is untouched. While SQLite fails the
 // wait is bounded (store.ack_timeout_ms): then response.done goes out unacknowledged (counted in
-// artagent_store_unacknowledged_turns_total) and the entries stay queued and retried as above.
+// artagent_provider_errors_total{provider="store",kind="ack_timeout"}) and the entries stay
+// queued and retried as above.
 // So: every turn whose response.done a client received within store.ack_timeout_ms of the reply's
 // end is in the store, whatever happens to the process afterwards.
 //
