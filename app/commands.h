@@ -10,6 +10,7 @@ int ServeCommand(int argc, char** argv);
 int ConverseCommand(int argc, char** argv);
 int GenCertCommand(int argc, char** argv);
 int AgentsCommand(int argc, char** argv);
+int LoadgenCommand(int argc, char** argv);
 
 // Loads defaults < file (--config, else ./artagent.yaml if present) < environment, prints
 // warnings, applies the log settings. `effective` (optional) receives the provenance JSON.

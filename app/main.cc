@@ -19,6 +19,7 @@ Commands:
   gen-cert    write a self-signed development certificate (for wss:// clients)
   agents      check DIR: validate agent and scenario YAML (file:line errors)
   call        --simulate: call an agent by phone through a local ACS simulator
+  loadgen     N concurrent callers against a server: latency, jitter, errors, CPU per session
 
 Run 'artagent <command> --help' for the flags of a command.
 )";
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   if (command == "gen-cert") return artagent::app::GenCertCommand(argc, argv);
   if (command == "agents") return artagent::app::AgentsCommand(argc, argv);
   if (command == "call") return artagent::app::CallCommand(argc, argv);
+  if (command == "loadgen") return artagent::app::LoadgenCommand(argc, argv);
   if (command == "--version" || command == "version") {
     std::puts("artagent 0.1.0");
     return 0;
