@@ -200,7 +200,9 @@ AcsService::AcsService(Runtime* rt)
   sample_rate_ = acs::AcsAudioFormatRate(cfg.audio_format);
   if (sample_rate_ == 0) sample_rate_ = acs::kAcsDefaultSampleRate;
   io_thread_ = std::thread([this] { io_.run(); });
-  http_ = net::HttpClient::Create();
+  net::HttpClientOptions http_options;
+  http_options.observer = rt->http_observer();  // client spans for Call Automation requests
+  http_ = net::HttpClient::Create(http_options);
   if (!cfg.connection_string.empty()) {
     auto ca = acs::CallAutomationConfigFromConnectionString(cfg.connection_string);
     if (!ca.ok()) {

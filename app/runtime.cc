@@ -1,5 +1,6 @@
 #include "app/runtime.h"
 
+#include <cstdlib>
 #include <thread>
 
 #include <yaml-cpp/yaml.h>
@@ -78,7 +79,9 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   const int threads = config.compute.threads > 0 ? config.compute.threads : cores;
   rt->compute_ = std::make_unique<core::ThreadPool>(threads, config.compute.max_queue, "compute");
 
-  rt->http_ = net::HttpClient::Create();
+  net::HttpClientOptions http_options;
+  http_options.observer = rt->http_observer_;  // client spans, once telemetry is on
+  rt->http_ = net::HttpClient::Create(http_options);
   // Secret references in the configuration and in webhook auth are resolved once, here: a missing
   // secret fails start-up, and nothing downstream ever sees a reference.
   StartupSecrets secrets(rt->config_, rt->http_.get());
@@ -91,6 +94,21 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
       if (!resolved.ok()) return resolved.status().WithContext(key);
       *value = std::move(resolved).value();
     }
+  }
+  {
+    auto telemetry = platform::TelemetryFromConfig(
+        rt->config_.telemetry, &rt->metrics_,
+        [&secrets](const std::string& value) -> core::Result<std::string> {
+          if (!platform::IsSecretReference(value)) return value;
+          return secrets.Resolve(value);
+        },
+        [](const std::string& name) {
+          const char* value = std::getenv(name.c_str());
+          return std::string(value ? value : "");
+        });
+    if (!telemetry.ok()) return telemetry.status();
+    rt->telemetry_ = std::move(telemetry).value();
+    if (rt->telemetry_) rt->http_observer_->SetTarget(rt->telemetry_->http_observer());
   }
   ARTAGENT_RETURN_IF_ERROR(
       rt->RegisterTools([&secrets](const std::string& ref) { return secrets.Resolve(ref); }));
@@ -184,6 +202,15 @@ agent::ModelFactory Runtime::MakeModelFactory() {
       net::CircuitBreakerOptions{.failure_threshold = m.breaker_failures,
                                  .open_duration = std::chrono::seconds(m.breaker_open_s)});
   auto breaker = model_breaker_;
+  metrics_.AddRefresher([weak = std::weak_ptr<net::CircuitBreaker>(breaker), this] {
+    auto b = weak.lock();
+    if (!b) return;
+    const auto state = b->state();
+    metrics_.circuit_breaker_state.Add({{"upstream", "model"}})
+        .Set(state == net::CircuitBreaker::State::kClosed ? 0
+             : state == net::CircuitBreaker::State::kOpen ? 1
+                                                          : 2);
+  });
   return
       [m, http, breaker](
           const agent::AgentConfig& agent,
@@ -257,6 +284,7 @@ core::Result<std::shared_ptr<session::Session>> Runtime::NewSession(
   deps.tts = tts_.get();
   deps.store = store_.get();
   deps.metrics = &metrics_;
+  deps.telemetry = telemetry_.get();
   deps.output = output;
   return session::Session::Create(std::move(deps), std::move(options));
 }

@@ -20,6 +20,7 @@
 #include "net/http_client.h"
 #include "platform/config.h"
 #include "platform/metrics.h"
+#include "platform/telemetry.h"
 #include "platform/store.h"
 #include "session/session.h"
 #include "speech/registry.h"
@@ -38,6 +39,10 @@ class Runtime {
 
   const platform::Config& config() const { return config_; }
   platform::Metrics& metrics() { return metrics_; }
+  // OTLP export (telemetry.*); nullptr when telemetry.otlp_endpoint is not set.
+  platform::Telemetry* telemetry() { return telemetry_.get(); }
+  // For the options of any other HttpClient: its calls then get client spans too.
+  std::shared_ptr<net::HttpCallObserver> http_observer() { return http_observer_; }
   platform::Store* store() { return store_.get(); }
   core::ThreadPool& compute() { return *compute_; }
   // The default scenario (agents.scenario), current version.
@@ -76,6 +81,10 @@ class Runtime {
 
   platform::Config config_;
   platform::Metrics metrics_;
+  // Right after metrics_: gone after everything that records spans or logs.
+  std::shared_ptr<platform::LateHttpObserver> http_observer_ =
+      std::make_shared<platform::LateHttpObserver>();
+  std::unique_ptr<platform::Telemetry> telemetry_;
   std::unique_ptr<core::ThreadPool> compute_;
   std::unique_ptr<platform::Store> store_;
   speech::SpeechProviders providers_;
