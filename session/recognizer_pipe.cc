@@ -8,10 +8,11 @@ namespace artagent::session {
 namespace {
 
 struct Command {
-  enum class Kind { kStart, kFeed, kEnd, kCancel, kGrammar, kLm } kind;
+  enum class Kind { kStart, kFeed, kEnd, kCancel, kGrammar, kLm, kHints } kind;
   uint64_t utterance = 0;
   std::vector<int16_t> audio;
   std::string grammar;
+  std::vector<std::string> hints;
 };
 
 }  // namespace
@@ -131,6 +132,9 @@ struct RecognizerPipe::State : std::enable_shared_from_this<State> {
       case Command::Kind::kLm:
         stream.UseLanguageModel();
         break;
+      case Command::Kind::kHints:
+        stream.UsePhraseHints(cmd.hints);
+        break;
     }
   }
 };
@@ -219,6 +223,10 @@ void RecognizerPipe::UseGrammar(const std::string& jsgf) {
 
 void RecognizerPipe::UseLanguageModel() {
   if (!state_->failed) state_->Push({Command::Kind::kLm, 0, {}, {}});
+}
+
+void RecognizerPipe::UsePhraseHints(const std::vector<std::string>& hints) {
+  if (!state_->failed) state_->Push({Command::Kind::kHints, 0, {}, {}, hints});
 }
 
 }  // namespace artagent::session

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/executor.h"
 #include "speech/stt.h"
@@ -45,6 +46,7 @@ class RecognizerPipe {
   void Cancel(uint64_t utterance);
   void UseGrammar(const std::string& jsgf);
   void UseLanguageModel();
+  void UsePhraseHints(const std::vector<std::string>& hints);
 
  private:
   struct State;

@@ -92,6 +92,7 @@ struct Session::Impl {
   // ---- recognizer ----
   std::unique_ptr<RecognizerPipe> recognizer;
   std::string current_grammar;
+  std::vector<std::string> phrase_hints;  // the answering agent's speech.phrase_hints
   // utterance id -> item/times, for finals that arrive after the turn has moved on
   std::map<uint64_t, Utterance> finishing;
 
@@ -323,6 +324,7 @@ struct Session::Impl {
                                                       s->impl_->OnRecognizer(o);
                                                   });
     recognizer->Open();
+    if (!phrase_hints.empty()) recognizer->UsePhraseHints(phrase_hints);
   }
 
   void OnRecognizer(const RecognizerPipe::Outcome& o) {
@@ -931,6 +933,10 @@ struct Session::Impl {
     if (!deps.responder) return;
     AgentSpeech sp = deps.responder->speech();
     if (!sp.voice.empty() && !voice_from_client) opts.voice = sp.voice;
+    if (sp.phrase_hints != phrase_hints) {
+      phrase_hints = sp.phrase_hints;
+      if (recognizer) recognizer->UsePhraseHints(phrase_hints);
+    }
     if (sp.end_of_turn_silence_ms > 0 && !silence_from_client) {
       opts.end_of_turn_silence_ms = sp.end_of_turn_silence_ms;
       endpoint.set_end_of_turn_silence_ms(sp.end_of_turn_silence_ms);

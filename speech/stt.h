@@ -47,6 +47,11 @@ class SttStream {
   virtual core::Status UseGrammar(const std::string& jsgf, bool fallback_to_lm) = 0;
   // Back to open vocabulary (language-model) recognition.
   virtual void UseLanguageModel() = 0;
+
+  // Words or phrases likely in the following utterances (the answering agent's
+  // speech.phrase_hints), replacing earlier ones; engines that can bias recognition towards them
+  // do so from the next utterance on, the others ignore them.
+  virtual void UsePhraseHints(const std::vector<std::string>& hints) { (void)hints; }
 };
 
 class SttEngine {

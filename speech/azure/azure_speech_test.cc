@@ -279,6 +279,24 @@ TEST_F(AzureSpeechTest, SttTurnsOnOneWarmConnection) {
   EXPECT_NE(turns[0].context_body.find("\"Text\":\"Contoso\""), std::string::npos);
 }
 
+TEST_F(AzureSpeechTest, SttPhraseHintsFollowTheAnsweringAgent) {
+  auto stt = Stt();
+  auto stream = stt->NewStream({}).value();
+  ASSERT_TRUE(stream->StartUtterance().ok());
+  stream->Feed(Tone(100)).value();
+  ASSERT_TRUE(stream->EndUtterance().ok());
+  stream->UsePhraseHints({"collision", "windscreen"});
+  ASSERT_TRUE(stream->StartUtterance().ok());
+  stream->Feed(Tone(100)).value();
+  ASSERT_TRUE(stream->EndUtterance().ok());
+  auto turns = fake_->stt_turns();
+  ASSERT_EQ(turns.size(), 2u);
+  EXPECT_EQ(turns[0].context_body, "{}");
+  EXPECT_EQ(turns[1].context_body,
+            R"({"dgi":{"Groups":[{"Items":[{"Text":"collision"},{"Text":"windscreen"}],)"
+            R"("Type":"Generic"}]}})");
+}
+
 TEST_F(AzureSpeechTest, SttPartialsComeFromHypotheses) {
   auto stt = Stt();
   auto stream = stt->NewStream({}).value();

@@ -232,6 +232,9 @@ class AzureSttStream final : public SttStream {
         "azure-speech recognises open vocabulary (phrase hints bias it; no JSGF grammars)");
   }
   void UseLanguageModel() override {}
+  void UsePhraseHints(const std::vector<std::string>& hints) override {
+    options_.phrase_hints = hints;  // sent with the next turn's speech.context
+  }
 
  private:
   static std::string Now() { return IsoTimestamp(std::chrono::system_clock::now()); }
