@@ -91,8 +91,9 @@ class RealtimeCaller final : public LoadCaller {
 
   void OnMessage(std::string_view msg) {
     const core::TimePoint now = core::Clock::now();
-    const std::string_view type = StringField(msg, "type");
-    if (type == "response.output_audio.delta") {
+    // Audio deltas (most of what arrives) are encoded with "type" first and only measured.
+    constexpr std::string_view kDelta = R"({"type":"response.output_audio.delta")";
+    if (msg.substr(0, kDelta.size()) == kDelta) {
       const size_t bytes = Base64Bytes(StringField(msg, "delta"));
       const double ms = ctx_->options.format == "pcmu"
                             ? double(bytes) / 8.0
@@ -100,28 +101,38 @@ class RealtimeCaller final : public LoadCaller {
       if (live_) script_.OnAgentAudio(now, ms);
       return;
     }
+    const json j = json::parse(msg, nullptr, false);
+    if (!j.is_object()) {
+      ctx_->stats->Error("invalid_server_event");
+      return;
+    }
+    const std::string type = j.value("type", "");
     if (type == "session.created") {
       // Admitted: the call is up; caller audio starts on the next tick.
-      if (!live_ && !refused_) {
+      if (!live_) {
         live_ = true;
         ctx_->Connected();
       }
       return;
     }
     if (!live_) return;
+    auto text = [&](const char* key) {
+      auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
     if (type == "output_audio_buffer.cleared") {
       script_.OnAudioStopped(now);
     } else if (type == "response.done") {
-      if (StringField(msg, "status") == "cancelled") script_.OnAudioStopped(now);
+      const json& r = j.contains("response") ? j["response"] : json();
+      if (r.is_object() && r.value("status", "") == "cancelled") script_.OnAudioStopped(now);
     } else if (type == "conversation.item.input_audio_transcription.completed") {
-      script_.OnTranscript(std::string(StringField(msg, "transcript")));
+      script_.OnTranscript(text("transcript"));
     } else if (type == "response.output_audio_transcript.delta" ||
                type == "response.output_text.delta") {
-      script_.OnReplyText(std::string(StringField(msg, "delta")));
+      script_.OnReplyText(text("delta"));
     } else if (type == "error") {
-      const json j = json::parse(msg, nullptr, false);
       std::string code = "unknown";
-      if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+      if (j.contains("error") && j["error"].is_object()) {
         code = j["error"].value("code", j["error"].value("type", "unknown"));
       }
       ctx_->stats->Error("server_error_" + code);
@@ -133,7 +144,6 @@ class RealtimeCaller final : public LoadCaller {
     if (!live_) {
       // Closed before the session was created: refused (1013 = try again later) or failed.
       if (code == 1013) {
-        refused_ = true;
         ctx_->Refused("ws_1013");
       } else {
         ctx_->stats->Error("closed_before_session_" + std::to_string(code));
@@ -151,7 +161,6 @@ class RealtimeCaller final : public LoadCaller {
   std::shared_ptr<LoadSocket> socket_;
   bool live_ = false;
   bool done_ = false;
-  bool refused_ = false;
 };
 
 }  // namespace
