@@ -152,7 +152,25 @@ std::string PresentedKey(const HttpRequest& req) {
 
 }  // namespace
 
-void AddApiRoutes(server::Router& router, Runtime* rt, json effective_config) {
+json SessionDetailJson(const platform::SessionDetail& detail) {
+  json j = SessionJson(detail.session);
+  json transcript = json::array();
+  json tool_calls = json::array();
+  json handoffs = json::array();
+  for (const auto& e : detail.transcript) {
+    json entry = TranscriptEntryJson(e);
+    if (e.role == "tool") tool_calls.push_back(entry);
+    if (e.role == "handoff") handoffs.push_back(entry);
+    transcript.push_back(std::move(entry));
+  }
+  j["transcript"] = std::move(transcript);
+  j["tool_calls"] = std::move(tool_calls);
+  j["handoffs"] = std::move(handoffs);
+  j["slots"] = SlotsJson(detail.slots);
+  return j;
+}
+
+void AddApiRoutes(server::Router& router, Runtime* rt) {
   router.Add("GET", "/api/v1/sessions", [rt](const HttpRequest& req) {
     if (!rt->store()) return HttpResponse::Error(503, "store_disabled", "no store is configured");
     auto list = rt->store()->ListSessions(IntQuery(req, "limit", 50), IntQuery(req, "offset", 0));
@@ -165,21 +183,7 @@ void AddApiRoutes(server::Router& router, Runtime* rt, json effective_config) {
     if (!rt->store()) return HttpResponse::Error(503, "store_disabled", "no store is configured");
     auto detail = rt->store()->GetSession(std::string(req.Param("id")));
     if (!detail.ok()) return HttpResponse::FromStatus(detail.status());
-    json j = SessionJson(detail->session);
-    json transcript = json::array();
-    json tool_calls = json::array();
-    json handoffs = json::array();
-    for (const auto& e : detail->transcript) {
-      json entry = TranscriptEntryJson(e);
-      if (e.role == "tool") tool_calls.push_back(entry);
-      if (e.role == "handoff") handoffs.push_back(entry);
-      transcript.push_back(std::move(entry));
-    }
-    j["transcript"] = std::move(transcript);
-    j["tool_calls"] = std::move(tool_calls);
-    j["handoffs"] = std::move(handoffs);
-    j["slots"] = SlotsJson(detail->slots);
-    return HttpResponse::Json(200, j);
+    return HttpResponse::Json(200, SessionDetailJson(*detail));
   });
   // ?scenario=NAME (default: every scenario's agents).
   router.Add("GET", "/api/v1/agents", [rt](const HttpRequest& req) {
@@ -222,8 +226,9 @@ void AddApiRoutes(server::Router& router, Runtime* rt, json effective_config) {
     }
     return HttpResponse::Json(200, {{"scenarios", out}});
   });
-  router.Add("GET", "/api/v1/config", [effective_config](const HttpRequest&) {
-    return HttpResponse::Json(200, effective_config);
+  // The current values (App Configuration refreshes included) and where each came from.
+  router.Add("GET", "/api/v1/config", [rt](const HttpRequest&) {
+    return HttpResponse::Json(200, rt->EffectiveConfig());
   });
 }
 

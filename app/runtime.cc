@@ -1,5 +1,6 @@
 #include "app/runtime.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -14,8 +15,10 @@
 #include "core/log.h"
 #include "core/serial_thread_executor.h"
 #include "net/circuit_breaker.h"
+#include "platform/azure_blob_storage.h"
 #include "platform/identity.h"
 #include "platform/secrets.h"
+#include "speech/azure/azure_speech.h"
 #include "speech/local/register.h"
 #include "speech/passthrough/passthrough.h"
 
@@ -28,10 +31,12 @@ namespace {
 // references starts nothing. Blocking: for start-up only.
 class StartupSecrets {
  public:
-  StartupSecrets(const platform::Config& config, net::HttpClient* http)
-      : config_(config), http_(http) {}
+  StartupSecrets(const platform::Config& config, net::HttpClient* http,
+                 platform::SecretResolver* shared)
+      : config_(config), http_(http), shared_(shared) {}
 
   core::Result<std::string> Resolve(const std::string& ref) {
+    if (shared_ != nullptr) return shared_->Resolve(ref);
     if (!resolver_) {
       executor_ = core::SerialThreadExecutor::Create("secrets");
       platform::CredentialDeps deps;
@@ -59,10 +64,82 @@ class StartupSecrets {
  private:
   const platform::Config& config_;
   net::HttpClient* http_;
+  platform::SecretResolver* shared_;
   std::shared_ptr<core::SerialThreadExecutor> executor_;  // declared first: destroyed last
   std::shared_ptr<platform::TokenCredential> credential_;
   std::unique_ptr<platform::SecretResolver> resolver_;
 };
+
+// The default Azure credential (service principal from AZURE_*, else the managed identity) with
+// its own HTTP client and executor, so that it lives exactly as long as whoever holds it.
+class OwnedCredential final : public platform::TokenCredential {
+ public:
+  explicit OwnedCredential(const platform::Config& config) {
+    platform::CredentialDeps deps;
+    deps.http = http_.get();
+    deps.executor = executor_;
+    platform::ManagedIdentityOptions mi;
+    mi.client_id = config.identity.client_id;
+    auto credential =
+        platform::CreateDefaultCredential(platform::CredentialEnvironment::FromProcess(), deps, mi);
+    if (credential.ok()) {
+      inner_ = std::move(credential).value();
+    } else {
+      error_ = credential.status();
+    }
+  }
+  std::string name() const override { return inner_ ? inner_->name() : "DefaultAzureCredential"; }
+  void GetToken(const std::string& scope, platform::TokenCallback done) override {
+    if (inner_) return inner_->GetToken(scope, std::move(done));
+    executor_->Post([done = std::move(done), error = error_] { done(error); });
+  }
+
+ private:
+  std::unique_ptr<net::HttpClient> http_ = net::HttpClient::Create();
+  std::shared_ptr<core::SerialThreadExecutor> executor_ =
+      core::SerialThreadExecutor::Create("identity");
+  core::Status error_;
+  std::unique_ptr<platform::TokenCredential> inner_;  // declared last: destroyed first
+};
+
+std::shared_ptr<platform::TokenCredential> OwnedDefaultCredential(const platform::Config& config) {
+  return std::make_shared<OwnedCredential>(config);
+}
+
+// azure-speech settings. Entra tokens (azure_speech.auth: entra, or auto without a key) come from
+// the default Azure credential, which owns its HTTP client and executor and lives as long as the
+// engines that ask it.
+speech::azure::AzureSpeechOptions AzureSpeechOptionsFrom(const platform::Config& config,
+                                                         platform::Metrics* metrics) {
+  const platform::AzureSpeechConfig& a = config.azure_speech;
+  speech::azure::AzureSpeechOptions o;
+  o.region = a.region;
+  o.endpoint = a.endpoint;
+  o.key = a.key;
+  o.resource_id = a.resource_id;
+  o.language = a.language;
+  o.voice = a.voice;
+  using Mode = speech::azure::SpeechAuthMode;
+  o.auth = a.auth == "token"   ? Mode::kToken
+           : a.auth == "entra" ? Mode::kEntra
+           : a.auth == "key"   ? Mode::kKey
+                               : (a.key.empty() ? Mode::kEntra : Mode::kKey);
+  if (o.auth == Mode::kEntra) {
+    std::shared_ptr<platform::TokenCredential> credential = OwnedDefaultCredential(config);
+    o.entra_token = [credential]() -> core::Result<std::string> {
+      auto token = credential->GetTokenBlocking("https://cognitiveservices.azure.com/.default",
+                                                std::chrono::seconds(15));
+      if (!token.ok()) return token.status();
+      return token->token;
+    };
+  }
+  o.on_error = [metrics](std::string_view what, std::string_view kind) {
+    metrics->provider_errors_total
+        .Add({{"provider", "azure-speech"}, {"kind", std::string(what) + "_" + std::string(kind)}})
+        .Increment();
+  };
+  return o;
+}
 
 }  // namespace
 
@@ -70,6 +147,14 @@ Runtime::Runtime(const platform::Config& config) : config_(config) {}
 Runtime::~Runtime() {
   // Sessions are gone; let queued decoding and synthesis jobs finish before the engines go.
   if (compute_) compute_->Shutdown();
+  // Call summaries of the last sessions still going out: wait for them, within the poll limit.
+  if (email_) {
+    std::unique_lock<std::mutex> lock(email_mu_);
+    const auto limit = std::chrono::seconds(config_.email.poll_timeout_s + 30);
+    if (!email_cv_.wait_for(lock, limit, [this] { return emails_pending_ == 0; })) {
+      core::LogWarn("email", "{} call summaries still unsent at shutdown", emails_pending_);
+    }
+  }
 }
 
 core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& config,
@@ -84,17 +169,22 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   rt->http_ = net::HttpClient::Create(http_options);
   // Secret references in the configuration and in webhook auth are resolved once, here: a missing
   // secret fails start-up, and nothing downstream ever sees a reference.
-  StartupSecrets secrets(rt->config_, rt->http_.get());
+  StartupSecrets secrets(rt->config_, rt->http_.get(), options.secrets);
   {
     for (auto [key, value] :
          {std::pair<const char*, std::string*>{"model.api_key", &rt->config_.model.api_key},
-          {"acs.connection_string", &rt->config_.acs.connection_string}}) {
+          {"azure_speech.key", &rt->config_.azure_speech.key},
+          {"email.connection_string", &rt->config_.email.connection_string},
+          {"acs.connection_string", &rt->config_.acs.connection_string},
+          {"storage.connection_string", &rt->config_.storage.connection_string}}) {
       if (!platform::IsSecretReference(*value)) continue;
       auto resolved = secrets.Resolve(*value);
       if (!resolved.ok()) return resolved.status().WithContext(key);
       *value = std::move(resolved).value();
     }
   }
+  rt->live_ = std::make_shared<const platform::Config>(rt->config_);
+  ARTAGENT_RETURN_IF_ERROR(rt->OpenEmail());
   {
     auto telemetry = platform::TelemetryFromConfig(
         rt->config_.telemetry, &rt->metrics_,
@@ -138,6 +228,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
   passthrough.transcript = config.speech.stt.passthrough_transcript;
   passthrough.ms_per_char = config.speech.tts.tone_ms_per_char;
   speech::RegisterPassthroughProviders(&rt->providers_, passthrough);
+  speech::azure::RegisterAzureSpeechProviders(
+      &rt->providers_, AzureSpeechOptionsFrom(rt->config_, &rt->metrics_), rt->http_.get());
   auto stt = rt->providers_.CreateStt(config.speech.stt.provider);
   if (!stt.ok()) return stt.status().WithContext("speech.stt.provider");
   rt->stt_ = std::move(stt).value();
@@ -157,8 +249,78 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Create(const platform::Config& c
     rt->store_->SetWriteObserver([metrics](const core::Status&) {
       metrics->provider_errors_total.Add({{"provider", "store"}, {"kind", "write"}}).Increment();
     });
+    ARTAGENT_RETURN_IF_ERROR(rt->OpenBlobStorage());
   }
   return rt;
+}
+
+core::Status Runtime::OpenBlobStorage() {
+  const platform::StorageConfig& s = config_.storage;
+  blob_executor_ = core::SerialThreadExecutor::Create("blob");
+  core::Result<std::unique_ptr<platform::BlobStorage>> storage =
+      core::InvalidArgumentError("storage.provider");
+  if (s.provider == "azure") {
+    platform::AzureBlobOptions o;
+    if (!s.connection_string.empty()) {
+      auto parsed = platform::AzureBlobOptionsFromConnectionString(s.connection_string);
+      if (!parsed.ok()) return parsed.status().WithContext("storage.connection_string");
+      o = std::move(parsed).value();
+    } else if (!s.account_url.empty()) {
+      // A managed identity or service principal, on the blob thread (its callbacks go there).
+      platform::CredentialDeps deps;
+      deps.http = http_.get();
+      deps.executor = blob_executor_;
+      platform::ManagedIdentityOptions mi;
+      mi.client_id = config_.identity.client_id;
+      auto credential = platform::CreateDefaultCredential(
+          platform::CredentialEnvironment::FromProcess(), deps, mi);
+      if (!credential.ok()) return credential.status().WithContext("storage.account_url identity");
+      o.endpoint = s.account_url;
+      o.credential = std::move(credential).value();
+    } else {
+      return core::InvalidArgumentError(
+          "storage.provider is azure but neither storage.connection_string (SharedKey) nor "
+          "storage.account_url (managed identity) is set");
+    }
+    o.block_size = s.block_size_bytes;
+    storage = platform::CreateAzureBlobStorage(std::move(o), http_.get(), blob_executor_);
+  } else {
+    storage = platform::CreateLocalBlobStorage(s.local_dir, blob_executor_);
+  }
+  if (!storage.ok()) return storage.status().WithContext("storage");
+  blob_storage_ = std::move(storage).value();
+
+  platform::BlobOutboxOptions oo;
+  oo.dir = s.outbox_dir;
+  oo.registry = &metrics_.registry();
+  auto outbox = platform::BlobOutbox::Open(oo, blob_storage_.get(), blob_executor_);
+  if (!outbox.ok()) return outbox.status().WithContext("storage.outbox_dir");
+  outbox_ = std::move(outbox).value();
+
+  SessionArchiveOptions ao;
+  ao.transcripts_container = s.transcripts_container;
+  ao.recordings_container = s.recordings_container;
+  ao.recordings_dir = (std::filesystem::path(s.outbox_dir) / "recording").string();
+  ao.recording_max_minutes = s.recording_max_minutes;
+  auto archive = SessionArchive::Create(ao, store_.get(), outbox_.get());
+  if (!archive.ok()) return archive.status().WithContext("storage.outbox_dir");
+  archive_ = std::move(archive).value();
+
+  // Shown, not deciding readiness: while the storage is away uploads wait in the outbox and calls
+  // go on as usual.
+  platform::BlobStorage* blobs = blob_storage_.get();
+  platform::BlobOutbox* pending = outbox_.get();
+  AddReadinessCheck("storage", [blobs, pending] {
+    const platform::BlobHealth h = blobs->Health();
+    return nlohmann::json{{"ok", h.ok},
+                          {"critical", false},
+                          {"detail", blobs->Describe() + ": " + h.detail + "; " +
+                                         std::to_string(pending->pending()) +
+                                         " upload(s) pending"}};
+  });
+  core::LogInfo("blob", "storage: {} (outbox {}, {} pending)", blob_storage_->Describe(),
+                s.outbox_dir, outbox_->pending());
+  return core::OkStatus();
 }
 
 core::Status Runtime::RegisterTools(
@@ -239,16 +401,66 @@ std::shared_ptr<const agent::ScenarioConfig> Runtime::Scenario(const std::string
 
 session::SessionOptions Runtime::SessionDefaults() const {
   session::SessionOptions o;
+  const std::shared_ptr<const platform::Config> live = live_config();
   o.scenario = config_.agents.scenario;
-  o.end_of_turn_silence_ms = config_.session.end_of_turn_silence_ms;
-  o.prefix_padding_ms = config_.session.prefix_padding_ms;
-  o.barge_in_min_speech_ms = config_.session.barge_in_min_speech_ms;
-  o.max_turn_ms = config_.session.max_turn_ms;
-  o.output_lead_ms = config_.session.output_lead_ms;
-  o.idle_timeout_s = config_.session.idle_timeout_s;
+  o.end_of_turn_silence_ms = live->session.end_of_turn_silence_ms;
+  o.prefix_padding_ms = live->session.prefix_padding_ms;
+  o.barge_in_min_speech_ms = live->session.barge_in_min_speech_ms;
+  o.max_turn_ms = live->session.max_turn_ms;
+  o.output_lead_ms = live->session.output_lead_ms;
+  o.idle_timeout_s = live->session.idle_timeout_s;
   o.voice = config_.speech.tts.voice;  // the answering agent's voice, when it has one, wins
   o.store_ack_timeout_ms = config_.store.ack_timeout_ms;
   return o;
+}
+
+core::Status Runtime::OpenEmail() {
+  const platform::EmailConfig& e = config_.email;
+  if (e.sender.empty() || (e.connection_string.empty() && e.endpoint.empty())) return {};
+  platform::EmailOptions o;
+  o.connection_string = e.connection_string;
+  o.endpoint = e.endpoint;
+  if (o.connection_string.empty()) o.credential = OwnedDefaultCredential(config_);
+  o.sender = e.sender;
+  o.api_version = e.api_version;
+  o.poll_timeout = std::chrono::seconds(e.poll_timeout_s);
+  email_executor_ = core::SerialThreadExecutor::Create("email");
+  auto sender = platform::EmailSender::Create(std::move(o), http_.get(), email_executor_);
+  if (!sender.ok()) return sender.status().WithContext("email");
+  email_ = std::move(sender).value();
+  return {};
+}
+
+// Any thread (the orchestrator's destructor): the sending runs on the e-mail executor, never on a
+// session's strand; a failure is logged and counted and touches no call.
+void Runtime::SendCallSummary(agent::CallSummary summary) {
+  platform::EmailMessage m;
+  m.to = std::move(summary.to);
+  m.subject = std::move(summary.subject);
+  m.plain_text = std::move(summary.body);
+  m.correlation_id = summary.session_id;
+  if (!summary.transcript.empty()) {
+    m.attachments.push_back({"transcript-" + summary.session_id + ".txt", "text/plain",
+                             std::move(summary.transcript)});
+  }
+  {
+    std::lock_guard<std::mutex> lock(email_mu_);
+    ++emails_pending_;
+  }
+  const std::string id = summary.session_id;
+  email_->Send(std::move(m), [this, id](core::Result<platform::EmailResult> r) {
+    if (r.ok()) {
+      core::LogInfo("email", "{}: call summary sent (operation {})", id, r->operation_id);
+    } else {
+      core::LogWarn("email", "{}: call summary not sent: {}", id, r.status().ToString());
+      metrics_.provider_errors_total
+          .Add({{"provider", "email"}, {"kind", std::string(core::StatusCodeName(r.status().code()))}})
+          .Increment();
+    }
+    std::lock_guard<std::mutex> lock(email_mu_);
+    --emails_pending_;
+    email_cv_.notify_all();
+  });
 }
 
 core::Result<std::shared_ptr<session::Session>> Runtime::NewSession(
@@ -271,6 +483,9 @@ core::Result<std::shared_ptr<session::Session>> Runtime::NewSession(
   od.model_factory = model_factory_;
   od.executor = executor;
   od.metrics = &metrics_;
+  if (email_) {
+    od.on_call_summary = [this](agent::CallSummary summary) { SendCallSummary(std::move(summary)); };
+  }
   agent::OrchestratorOptions oo;
   oo.session_id = options.id;
   oo.default_provider = config_.model.provider;
@@ -286,12 +501,22 @@ core::Result<std::shared_ptr<session::Session>> Runtime::NewSession(
   deps.metrics = &metrics_;
   deps.telemetry = telemetry_.get();
   deps.output = output;
+  if (archive_) {
+    // Read once, when the session starts: App Configuration may flip it for later calls.
+    if (live_config()->features.call_recording) {
+      deps.recorder = archive_->NewRecorder(options.id, compute_.get(), deps.executor->Now());
+    }
+    SessionArchive* archive = archive_.get();
+    deps.on_closed = [archive, id = options.id](const std::string&) {
+      archive->SessionClosed(id);
+    };
+  }
   return session::Session::Create(std::move(deps), std::move(options));
 }
 
 int Runtime::capacity() const {
   // Every session holds a recognizer stream, so the STT's limit caps sessions too.
-  int max = config_.backend.max_concurrent_calls;
+  int max = live_config()->backend.max_concurrent_calls;
   const int streams = config_.speech.stt.max_streams;
   if (streams > 0 && (max <= 0 || streams < max)) max = streams;
   return max;
@@ -348,9 +573,77 @@ nlohmann::json Runtime::Readiness() {
   checks["capacity"] = {
       {"ok", max <= 0 || active_.load() < max},
       {"detail", std::to_string(active_.load()) + "/" + std::to_string(max) + " sessions"}};
+  std::vector<std::pair<std::string, std::function<nlohmann::json()>>> extra;
+  {
+    std::lock_guard lock(live_mu_);
+    extra = extra_checks_;
+  }
+  for (const auto& [name, check] : extra) checks[name] = check();
   bool ready = true;
-  for (auto& [k, v] : checks.items()) ready = ready && v["ok"].get<bool>();
+  for (auto& [k, v] : checks.items()) {
+    // Non-critical entries (App Configuration: the last good configuration is still served) are
+    // shown without taking the instance out of rotation.
+    if (v.value("critical", true)) ready = ready && v["ok"].get<bool>();
+  }
   return {{"ready", ready}, {"checks", checks}};
+}
+
+std::shared_ptr<const platform::Config> Runtime::live_config() const {
+  std::lock_guard lock(live_mu_);
+  return live_ ? live_ : std::make_shared<const platform::Config>(config_);
+}
+
+bool Runtime::IsLiveKey(std::string_view key) {
+  return key.starts_with("backend.") || key.starts_with("session.") ||
+         key.starts_with("features.") || key == "log.level";
+}
+
+std::vector<std::string> Runtime::ApplyConfig(const platform::Config& next,
+                                              const std::vector<std::string>& changed,
+                                              nlohmann::json effective) {
+  std::vector<std::string> restart;
+  std::vector<std::string> live_changed;
+  for (const std::string& key : changed) (IsLiveKey(key) ? live_changed : restart).push_back(key);
+  core::LogLevel level;
+  if (std::find(live_changed.begin(), live_changed.end(), "log.level") != live_changed.end() &&
+      core::ParseLogLevel(next.log.level, &level)) {
+    core::SetLogLevel(level);
+  }
+  {
+    std::lock_guard lock(live_mu_);
+    auto updated = std::make_shared<platform::Config>(live_ ? *live_ : config_);
+    updated->backend = next.backend;
+    updated->session = next.session;
+    updated->features = next.features;
+    updated->log.level = next.log.level;
+    live_ = std::move(updated);
+    // A setting that differs from what the process started with, and cannot change live, is
+    // shown with its new value and marked as waiting for a restart.
+    for (auto& [key, entry] : effective.items()) {
+      if (!IsLiveKey(key) && startup_effective_.contains(key) &&
+          startup_effective_[key]["value"] != entry["value"]) {
+        entry["restart_pending"] = true;
+      }
+    }
+    effective_ = std::move(effective);
+  }
+  return restart;
+}
+
+nlohmann::json Runtime::EffectiveConfig() const {
+  std::lock_guard lock(live_mu_);
+  return effective_;
+}
+
+void Runtime::SetEffectiveConfig(nlohmann::json effective) {
+  std::lock_guard lock(live_mu_);
+  startup_effective_ = effective;
+  effective_ = std::move(effective);
+}
+
+void Runtime::AddReadinessCheck(std::string name, std::function<nlohmann::json()> check) {
+  std::lock_guard lock(live_mu_);
+  extra_checks_.emplace_back(std::move(name), std::move(check));
 }
 
 }  // namespace artagent::app

@@ -7,6 +7,7 @@
 
 #include "app/acs_routes.h"
 #include "app/commands.h"
+#include "app/live_config.h"
 #include "app/routes.h"
 #include "app/runtime.h"
 #include "core/log.h"
@@ -54,9 +55,8 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   return !host->empty();
 }
 
-}  // namespace
-
-core::Result<platform::Config> LoadConfig(const Args& args, nlohmann::json* effective) {
+// The YAML path and the environment (flags included) the configuration is built from.
+ConfigInputs InputsFromArgs(const Args& args) {
   std::string path = args.Get("config");
   if (path.empty() && std::filesystem::exists("artagent.yaml")) path = "artagent.yaml";
   auto env = platform::ProcessEnvironment();
@@ -70,8 +70,15 @@ core::Result<platform::Config> LoadConfig(const Args& args, nlohmann::json* effe
   flag("scenario", "agents.scenario");
   flag("log-level", "log.level");
   flag("store", "store.path");
+  return {path, env};
+}
+
+}  // namespace
+
+core::Result<platform::Config> LoadConfig(const Args& args, nlohmann::json* effective) {
+  ConfigInputs inputs = InputsFromArgs(args);
   platform::ConfigLoader loader;
-  auto config = loader.Load(path, env);
+  auto config = loader.Load(inputs.yaml_path, inputs.env);
   if (!config.ok()) return config.status();
   core::LogLevel level;
   if (core::ParseLogLevel(config->log.level, &level)) core::SetLogLevel(level);
@@ -109,12 +116,30 @@ int ServeCommand(int argc, char** argv) {
     core::LogError("config", "{}", config.status().message());
     return 1;
   }
-  auto runtime = Runtime::Create(*config);
+  // Azure App Configuration, when configured, is a layer between the file and the environment.
+  std::unique_ptr<LiveConfig> live;
+  if (platform::AppConfigConfigured(*config)) {
+    auto created = LiveConfig::Create(InputsFromArgs(*args), *config);
+    if (!created.ok()) {
+      core::LogError("config", "{}", created.status().message());
+      return 1;
+    }
+    live = std::move(created).value();
+    *config = live->config();
+    effective = live->effective();
+    core::LogLevel level;
+    if (core::ParseLogLevel(config->log.level, &level)) core::SetLogLevel(level);
+  }
+  RuntimeOptions runtime_options;
+  runtime_options.secrets = live ? live->secrets() : nullptr;
+  auto runtime = Runtime::Create(*config, runtime_options);
   if (!runtime.ok()) {
     core::LogError("serve", "{}", runtime.status().message());
     return 1;
   }
   Runtime* rt = runtime->get();
+  rt->SetEffectiveConfig(effective);
+  if (live) live->Attach(rt);
 
   server::ServerOptions so;
   if (!ParseListen(config->server.listen, &so.host, &so.port)) {
@@ -135,7 +160,7 @@ int ServeCommand(int argc, char** argv) {
 
   auto router = std::make_shared<server::Router>();
   server::AddAdminRoutes(*router, &rt->metrics(), [rt] { return rt->Readiness(); });
-  AddApiRoutes(*router, rt, effective);
+  AddApiRoutes(*router, rt);
   AddRealtimeRoute(*router, rt);
   AddAcsRoutes(*router, rt);
 
@@ -161,6 +186,7 @@ int ServeCommand(int argc, char** argv) {
                 sig == SIGINT ? "SIGINT" : "SIGTERM", config->server.shutdown_grace_s);
   (*srv)->Stop();
   srv->reset();
+  if (live) live->Stop();
   if (rt->store()) {
     core::Status flushed = rt->store()->Flush();
     if (!flushed.ok()) core::LogError("serve", "store flush: {}", flushed.message());
