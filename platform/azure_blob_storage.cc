@@ -62,7 +62,8 @@ std::string EncodePath(std::string_view name) {
   size_t start = 0;
   while (true) {
     size_t slash = name.find('/', start);
-    out += PercentEncode(name.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    out +=
+        PercentEncode(name.substr(start, slash == std::string_view::npos ? slash : slash - start));
     if (slash == std::string_view::npos) break;
     out += '/';
     start = slash + 1;
@@ -148,7 +149,7 @@ core::Result<std::string> ReadRange(const std::string& path, int64_t offset, int
 
 struct Call {
   std::string method;
-  std::string path;  // "/container[/blob]", encoded
+  std::string path;                                        // "/container[/blob]", encoded
   std::vector<std::pair<std::string, std::string>> query;  // decoded values
   net::Headers headers;
   std::string body;
@@ -201,9 +202,8 @@ struct AzureCore : std::enable_shared_from_this<AzureCore> {
     std::weak_ptr<AzureCore> weak = weak_from_this();
     auto exec = executor;
     options.credential->GetToken(
-        std::string(kStorageScope),
-        [weak, exec, call = std::move(call), done = std::move(done)](
-            core::Result<AccessToken> token) mutable {
+        std::string(kStorageScope), [weak, exec, call = std::move(call), done = std::move(done)](
+                                        core::Result<AccessToken> token) mutable {
           exec->Post([weak, call = std::move(call), done = std::move(done),
                       token = std::move(token)]() mutable {
             auto self = weak.lock();
@@ -235,8 +235,8 @@ struct AzureCore : std::enable_shared_from_this<AzureCore> {
     spec.headers.emplace_back("x-ms-version", std::string(kStorageApiVersion));
     spec.headers.emplace_back("Content-Length", std::to_string(call.body.size()));
     if (bearer.empty()) {
-      const std::string to_sign = SharedKeyStringToSign(spec.method, options.account_name,
-                                                        spec.url, spec.headers, call.body.size());
+      const std::string to_sign = SharedKeyStringToSign(spec.method, options.account_name, spec.url,
+                                                        spec.headers, call.body.size());
       auto auth = SharedKeyAuthorization(options.account_name, options.account_key, to_sign);
       if (!auth.ok()) {
         done(auth.status());
@@ -278,8 +278,8 @@ struct AzureCore : std::enable_shared_from_this<AzureCore> {
   void SendCreatingContainer(const std::string& container, std::function<Call()> make,
                              std::function<void(core::Result<net::HttpResponse>)> done) {
     std::weak_ptr<AzureCore> weak = weak_from_this();
-    Send(make(), [weak, container, make, done = std::move(done)](
-                     core::Result<net::HttpResponse> r) mutable {
+    Send(make(), [weak, container, make,
+                  done = std::move(done)](core::Result<net::HttpResponse> r) mutable {
       auto self = weak.lock();
       if (!self) return;
       if (!r.ok() || r->status != 404 || r->Header("x-ms-error-code") != "ContainerNotFound") {
@@ -339,8 +339,8 @@ class AzureBlobStorage final : public BlobStorage {
     const auto state = core_->breaker.state();
     BlobHealth h;
     h.ok = state != net::CircuitBreaker::State::kOpen;
-    h.detail = fmt::format("{} (circuit {})", core_->options.endpoint,
-                           net::CircuitStateName(state));
+    h.detail =
+        fmt::format("{} (circuit {})", core_->options.endpoint, net::CircuitStateName(state));
     if (!h.ok) h.detail += ": " + core_->LastError();
     return h;
   }
@@ -435,8 +435,8 @@ class AzureBlobStorage final : public BlobStorage {
       std::error_code ec;
       const auto size = std::filesystem::file_size(r.file_path, ec);
       if (ec) {
-        return job->done(core::NotFoundError("cannot upload '" + r.file_path +
-                                             "': " + ec.message()));
+        return job->done(
+            core::NotFoundError("cannot upload '" + r.file_path + "': " + ec.message()));
       }
       job->size = static_cast<int64_t>(size);
     } else {
@@ -453,8 +453,7 @@ class AzureBlobStorage final : public BlobStorage {
     return "/" + r.container + "/" + EncodePath(r.name);
   }
 
-  static void PutWhole(const std::shared_ptr<AzureCore>& core,
-                       const std::shared_ptr<PutJob>& job) {
+  static void PutWhole(const std::shared_ptr<AzureCore>& core, const std::shared_ptr<PutJob>& job) {
     auto body = job->Block(0);
     if (!body.ok()) return job->done(body.status());
     auto shared_body = std::make_shared<std::string>(std::move(body).value());
@@ -482,23 +481,23 @@ class AzureBlobStorage final : public BlobStorage {
     const std::string id = core::Base64Encode(fmt::format("block-{:08d}", index));
     auto shared_body = std::make_shared<std::string>(std::move(body).value());
     auto make = [job, id, shared_body] {
-      return Call{"PUT", Target(job->request), {{"comp", "block"}, {"blockid", id}}, {},
-                  *shared_body};
+      return Call{
+          "PUT", Target(job->request), {{"comp", "block"}, {"blockid", id}}, {}, *shared_body};
     };
-    const std::string what = fmt::format("put block {} of {} of {}/{}", index + 1,
-                                         job->BlockCount(), job->request.container,
-                                         job->request.name);
+    const std::string what =
+        fmt::format("put block {} of {} of {}/{}", index + 1, job->BlockCount(),
+                    job->request.container, job->request.name);
     std::weak_ptr<AzureCore> weak = core;
-    core->SendCreatingContainer(
-        job->request.container, make, [weak, job, id, what](core::Result<net::HttpResponse> r) {
-          auto core = weak.lock();
-          if (!core) return;
-          if (!r.ok()) return job->done(r.status().WithContext(what));
-          if (auto st = StatusOf(*r, what); !st.ok()) return job->done(st);
-          job->block_ids.push_back(id);
-          ++job->next_block;
-          PutNextBlock(core, job);
-        });
+    core->SendCreatingContainer(job->request.container, make,
+                                [weak, job, id, what](core::Result<net::HttpResponse> r) {
+                                  auto core = weak.lock();
+                                  if (!core) return;
+                                  if (!r.ok()) return job->done(r.status().WithContext(what));
+                                  if (auto st = StatusOf(*r, what); !st.ok()) return job->done(st);
+                                  job->block_ids.push_back(id);
+                                  ++job->next_block;
+                                  PutNextBlock(core, job);
+                                });
   }
 
   static void Commit(const std::shared_ptr<AzureCore>& core, const std::shared_ptr<PutJob>& job) {
@@ -511,8 +510,8 @@ class AzureBlobStorage final : public BlobStorage {
               {{"Content-Type", "application/xml"},
                {"x-ms-blob-content-type", job->request.content_type}},
               std::move(xml)};
-    const std::string what = "put block list of " + job->request.container + "/" +
-                             job->request.name;
+    const std::string what =
+        "put block list of " + job->request.container + "/" + job->request.name;
     core->Send(std::move(call), [job, what](core::Result<net::HttpResponse> r) {
       if (!r.ok()) return job->done(r.status().WithContext(what));
       job->done(StatusOf(*r, what));
@@ -592,7 +591,9 @@ std::string SharedKeyStringToSign(std::string_view method, std::string_view acco
   std::string to_sign(method);
   for (char& c : to_sign) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   to_sign += '\n';
-  auto header = [&](std::string_view name) { return std::string(Trim(net::FindHeader(headers, name))); };
+  auto header = [&](std::string_view name) {
+    return std::string(Trim(net::FindHeader(headers, name)));
+  };
   to_sign += header("Content-Encoding") + "\n";
   to_sign += header("Content-Language") + "\n";
   to_sign += (content_length == 0 ? std::string() : std::to_string(content_length)) + "\n";
@@ -695,8 +696,8 @@ core::Result<std::unique_ptr<BlobStorage>> CreateAzureBlobStorage(
   core->deps.max_retry_after = core->options.max_retry_after;
   core->deps.seed = core->options.seed;
   core->deps.request_timeout = core->options.request_timeout;
-  core->rng = std::make_shared<std::mt19937_64>(
-      core->options.seed != 0 ? core->options.seed : std::random_device{}());
+  core->rng = std::make_shared<std::mt19937_64>(core->options.seed != 0 ? core->options.seed
+                                                                        : std::random_device{}());
   return std::unique_ptr<BlobStorage>(new AzureBlobStorage(std::move(core)));
 }
 

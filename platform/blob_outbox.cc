@@ -1,6 +1,7 @@
 #include "platform/blob_outbox.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,14 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <set>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <nlohmann/json.hpp>
 
 #include "core/log.h"
 
@@ -74,6 +75,11 @@ struct BlobOutbox::Core : std::enable_shared_from_this<BlobOutbox::Core> {
   prometheus::Counter* failed_counter = nullptr;
   prometheus::Counter* rejected_counter = nullptr;
   prometheus::Gauge* pending_gauge = nullptr;
+  int lock_fd = -1;  // flock on DIR/lock: one process per outbox
+
+  ~Core() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
 
   std::string NewItemId() {
     // Sorts by time, then by a per-process sequence; the pid keeps two processes apart.
@@ -160,8 +166,8 @@ struct BlobOutbox::Core : std::enable_shared_from_this<BlobOutbox::Core> {
       ++uploaded;
       if (ok_counter) ok_counter->Increment();
       AddPending(-1);
-      core::LogInfo("blob", "uploaded {}/{} ({} ms after it was queued)", item.container,
-                    item.name, UnixMs() - item.enqueued_at_ms);
+      core::LogInfo("blob", "uploaded {}/{} ({} ms after it was queued)", item.container, item.name,
+                    UnixMs() - item.enqueued_at_ms);
       Drain();
       return;
     }
@@ -226,6 +232,13 @@ core::Result<std::unique_ptr<BlobOutbox>> BlobOutbox::Open(
     return core::UnavailableError("cannot create the outbox directory '" + dir.string() +
                                   "': " + ec.message() + " (storage.outbox_dir)");
   }
+  // Two processes draining one outbox would upload items twice and race on their files.
+  core->lock_fd = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (core->lock_fd < 0 || ::flock(core->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return core::FailedPreconditionError(
+        "the outbox '" + dir.string() +
+        "' is in use by another artagent; give this one its own storage.outbox_dir");
+  }
   if (prometheus::Registry* registry = core->options.registry) {
     auto& uploads = prometheus::BuildCounter()
                         .Name("artagent_blob_uploads_total")
@@ -255,12 +268,13 @@ core::Result<std::unique_ptr<BlobOutbox>> BlobOutbox::Open(
     ids.insert(item->id);
     items.push_back(std::move(item).value());
   }
-  if (ec) return core::UnavailableError("cannot read '" + core->items_dir.string() + "': " + ec.message());
+  if (ec)
+    return core::UnavailableError("cannot read '" + core->items_dir.string() +
+                                  "': " + ec.message());
   for (const auto& entry : fs::directory_iterator(core->data_dir, ec)) {
     if (!ids.count(entry.path().filename().string())) fs::remove(entry.path(), ec);
   }
-  std::sort(items.begin(), items.end(),
-            [](const Item& a, const Item& b) { return a.id < b.id; });
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.id < b.id; });
   if (!items.empty()) {
     core::LogInfo("blob", "resuming {} upload(s) left in {}", items.size(), dir.string());
   }
@@ -280,7 +294,8 @@ core::Status BlobOutbox::EnqueueFile(const std::string& container, const std::st
   ARTAGENT_RETURN_IF_ERROR(CheckContainerName(container));
   ARTAGENT_RETURN_IF_ERROR(CheckBlobName(name));
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) return core::NotFoundError("no file '" + file + "' to upload");
+  if (!fs::is_regular_file(file, ec))
+    return core::NotFoundError("no file '" + file + "' to upload");
   Item item{core_->NewItemId(), container, name, content_type, UnixMs()};
   const fs::path data = core_->data_dir / item.id;
   fs::rename(file, data, ec);

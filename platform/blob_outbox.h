@@ -49,12 +49,14 @@ struct BlobOutboxOptions {
 
 class BlobOutbox {
  public:
-  // Creates the directories, loads pending items and starts uploading them.
-  // kUnavailable if the directory cannot be created or read.
+  // Creates the directories, locks the outbox (one process per directory), loads pending items
+  // and starts uploading them. kUnavailable if the directory cannot be created or read,
+  // kFailedPrecondition if another outbox (in this or another process) has it open.
   static core::Result<std::unique_ptr<BlobOutbox>> Open(BlobOutboxOptions options,
                                                         BlobStorage* storage,
                                                         std::shared_ptr<core::Executor> executor);
-  // Stops uploading; pending items stay on disk for the next Open.
+  // Stops uploading; pending items stay on disk for the next Open. The directory lock is released
+  // on the executor, after the upload in flight (if any) has been let go.
   ~BlobOutbox();
 
   // Takes `file` (moved into the outbox: the caller no longer owns it) to be uploaded as

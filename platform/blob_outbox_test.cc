@@ -15,8 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() /
-                 ("artagent-outbox-" + name + "-" + std::to_string(::getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("artagent-outbox-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -76,7 +76,8 @@ class BlobOutboxTest : public ::testing::Test {
   size_t FilesIn(const fs::path& dir) {
     size_t n = 0;
     std::error_code ec;
-    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); ++it) ++n;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); ++it)
+      ++n;
     return n;
   }
 
@@ -128,6 +129,7 @@ TEST_F(BlobOutboxTest, PendingItemsSurviveAnOutageAndAReopen) {
     EXPECT_EQ(outbox->uploaded(), 0u);
     EXPECT_EQ(outbox->pending(), 3u);
   }  // the process "stops"
+  executor_->RunSync([] {});  // the outbox's state is released on its executor
   EXPECT_EQ(FilesIn(root_ / "outbox" / "items"), 3u);
   // A body whose item was never written (crash mid-enqueue) is cleaned up on reopen.
   std::ofstream(root_ / "outbox" / "data" / "orphan") << "x";
@@ -160,6 +162,17 @@ TEST_F(BlobOutboxTest, ItemWhoseBodyVanishedIsSetAsideNotRetriedForever) {
   EXPECT_EQ(outbox->uploaded(), 1u);
   EXPECT_EQ(FilesIn(root_ / "outbox" / "rejected"), 1u);
   EXPECT_EQ(storage_->GetBlocking("logs", "b.txt").value(), "b");
+}
+
+TEST_F(BlobOutboxTest, OneOutboxPerDirectory) {
+  auto outbox = Open();
+  BlobOutboxOptions o;
+  o.dir = (root_ / "outbox").string();
+  auto second = BlobOutbox::Open(o, storage_.get(), executor_);
+  EXPECT_EQ(second.status().code(), core::StatusCode::kFailedPrecondition);
+  outbox.reset();
+  executor_->RunSync([] {});  // the first one's state is released on the executor
+  EXPECT_TRUE(BlobOutbox::Open(o, storage_.get(), executor_).ok());
 }
 
 TEST_F(BlobOutboxTest, RefusesBadNamesAndMissingFiles) {

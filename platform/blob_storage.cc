@@ -22,8 +22,9 @@ template <typename T>
 core::Result<T> Wait(std::future<core::Result<T>> future, std::chrono::milliseconds timeout,
                      const char* what) {
   if (future.wait_for(timeout) != std::future_status::ready) {
-    return core::DeadlineExceededError(std::string("blob storage: ") + what + " did not finish in " +
-                                       std::to_string(timeout.count()) + " ms");
+    return core::DeadlineExceededError(std::string("blob storage: ") + what +
+                                       " did not finish in " + std::to_string(timeout.count()) +
+                                       " ms");
   }
   return future.get();
 }
@@ -109,9 +110,8 @@ class LocalBlobStorage final : public BlobStorage {
 
   void Put(PutBlobRequest request, std::function<void(core::Status)> done) override {
     fs::path dir = dir_;
-    executor_->Post([dir, request = std::move(request), done = std::move(done)] {
-      done(DoPut(dir, request));
-    });
+    executor_->Post(
+        [dir, request = std::move(request), done = std::move(done)] { done(DoPut(dir, request)); });
   }
 
   void Get(std::string container, std::string name,
@@ -239,8 +239,8 @@ core::Status CheckBlobName(std::string_view name) {
   size_t start = 0;
   while (start <= name.size()) {
     size_t slash = name.find('/', start);
-    std::string_view segment =
-        name.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view segment = name.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (segment.empty() || segment == "." || segment == "..") {
       return bad("empty, '.' and '..' path segments are not allowed");
     }
@@ -261,7 +261,8 @@ core::Result<std::unique_ptr<BlobStorage>> CreateLocalBlobStorage(
   if (!executor) return core::InvalidArgumentError("local blob storage needs an executor");
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return core::UnavailableError("cannot create storage.local_dir '" + dir + "': " + ec.message());
+  if (ec)
+    return core::UnavailableError("cannot create storage.local_dir '" + dir + "': " + ec.message());
   return std::unique_ptr<BlobStorage>(new LocalBlobStorage(fs::path(dir), std::move(executor)));
 }
 

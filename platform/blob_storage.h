@@ -66,8 +66,9 @@ class BlobStorage {
 
   core::Status PutBlocking(PutBlobRequest request,
                            std::chrono::milliseconds timeout = std::chrono::minutes(5));
-  core::Result<std::string> GetBlocking(std::string container, std::string name,
-                                        std::chrono::milliseconds timeout = std::chrono::minutes(1));
+  core::Result<std::string> GetBlocking(
+      std::string container, std::string name,
+      std::chrono::milliseconds timeout = std::chrono::minutes(1));
   core::Result<std::vector<BlobInfo>> ListBlocking(
       std::string container, std::string prefix,
       std::chrono::milliseconds timeout = std::chrono::minutes(1));

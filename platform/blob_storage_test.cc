@@ -22,8 +22,8 @@ constexpr char kAzuriteKey[] =
 constexpr char kDate[] = "Tue, 02 Jan 2024 03:04:05 GMT";
 
 fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() /
-                 ("artagent-blob-" + name + "-" + std::to_string(::getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("artagent-blob-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -67,9 +67,8 @@ TEST(SharedKeyTest, PutBlockListVector) {
   const std::string body =
       R"(<?xml version="1.0" encoding="utf-8"?><BlockList><Latest>YmxvY2stMDAwMDAw</Latest></BlockList>)";
   ASSERT_EQ(body.size(), 94u);
-  net::Headers headers = {{"Content-Type", "application/xml"},
-                          {"x-ms-date", kDate},
-                          {"x-ms-version", "2021-12-02"}};
+  net::Headers headers = {
+      {"Content-Type", "application/xml"}, {"x-ms-date", kDate}, {"x-ms-version", "2021-12-02"}};
   const std::string to_sign = SharedKeyStringToSign(
       "PUT", "devstoreaccount1",
       "http://127.0.0.1:10000/devstoreaccount1/recordings/call-1.pcm?comp=blocklist", headers,
@@ -84,8 +83,8 @@ TEST(SharedKeyTest, EmptyBodyLeavesContentLengthEmptyAndEncodedQueryIsDecoded) {
                             {{"X-MS-Date", kDate}}, 0);
   EXPECT_EQ(to_sign, "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:" + std::string(kDate) +
                          "\n/acct/c\nrestype:container");
-  const std::string with_plus = SharedKeyStringToSign(
-      "PUT", "a", "http://h/a/c/b?comp=block&blockid=YS%2Bb%3D", {}, 1);
+  const std::string with_plus =
+      SharedKeyStringToSign("PUT", "a", "http://h/a/c/b?comp=block&blockid=YS%2Bb%3D", {}, 1);
   EXPECT_TRUE(with_plus.ends_with("\nblockid:YS+b=\ncomp:block")) << with_plus;
   EXPECT_FALSE(SharedKeyAuthorization("a", "not base64!", "x").ok());
 }
@@ -99,8 +98,8 @@ TEST(StorageConnectionStringTest, ParsesAccountKeyAndEndpoints) {
   EXPECT_EQ(cs->account_key, kAzuriteKey);
   EXPECT_EQ(cs->blob_endpoint, "http://127.0.0.1:10000/devstoreaccount1");
 
-  auto cloud = ParseStorageConnectionString(
-      "AccountKey=" + std::string(kAzuriteKey) + ";accountname=contoso");
+  auto cloud = ParseStorageConnectionString("AccountKey=" + std::string(kAzuriteKey) +
+                                            ";accountname=contoso");
   ASSERT_TRUE(cloud.ok());
   EXPECT_EQ(cloud->blob_endpoint, "https://contoso.blob.core.windows.net");
 
@@ -134,16 +133,18 @@ TEST(LocalBlobStorageTest, PutGetListFromBytesAndFile) {
   auto executor = core::SerialThreadExecutor::Create("blob-test");
   auto storage = CreateLocalBlobStorage(dir.string(), executor).value();
 
-  ASSERT_TRUE(storage->PutBlocking({"transcripts", "2026-11-24/a.json", "application/json",
-                                    R"({"a":1})", ""})
-                  .ok());
+  ASSERT_TRUE(
+      storage
+          ->PutBlocking({"transcripts", "2026-11-24/a.json", "application/json", R"({"a":1})", ""})
+          .ok());
   const fs::path source = dir / "source.bin";
   std::string payload(70000, '\0');
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
   std::ofstream(source, std::ios::binary) << payload;
-  ASSERT_TRUE(storage->PutBlocking({"audio-recordings", "2026-11-24/a.wav", "audio/wav", "",
-                                    source.string()})
-                  .ok());
+  ASSERT_TRUE(
+      storage
+          ->PutBlocking({"audio-recordings", "2026-11-24/a.wav", "audio/wav", "", source.string()})
+          .ok());
 
   EXPECT_EQ(storage->GetBlocking("transcripts", "2026-11-24/a.json").value(), R"({"a":1})");
   EXPECT_EQ(storage->GetBlocking("audio-recordings", "2026-11-24/a.wav").value(), payload);
@@ -277,9 +278,10 @@ TEST_F(AzureBlobTest, LargeFileIsSplitIntoEqualBlocksThenCommitted) {
 
 TEST_F(AzureBlobTest, MissingContainerIsCreatedAndThePutResent) {
   auto storage = Make(1024);
-  server_->Enqueue(ScriptedResponse(404)
-                       .Header("x-ms-error-code", "ContainerNotFound")
-                       .Write("<?xml version=\"1.0\"?><Error><Code>ContainerNotFound</Code></Error>"));
+  server_->Enqueue(
+      ScriptedResponse(404)
+          .Header("x-ms-error-code", "ContainerNotFound")
+          .Write("<?xml version=\"1.0\"?><Error><Code>ContainerNotFound</Code></Error>"));
   server_->Enqueue(ScriptedResponse(201));
   server_->Enqueue(ScriptedResponse(201));
   ASSERT_TRUE(storage->PutBlocking({"logs", "a.txt", "text/plain", "hello", ""}).ok());
@@ -318,9 +320,10 @@ TEST_F(AzureBlobTest, ServerErrorsAreRetriedThenReportedAndOpenTheCircuit) {
 
 TEST_F(AzureBlobTest, AuthFailureIsNotRetriedAndSaysWhatToCheck) {
   auto storage = Make(1024);
-  server_->Enqueue(ScriptedResponse(403)
-                       .Header("x-ms-error-code", "AuthorizationFailure")
-                       .Write("<Error><Code>AuthorizationFailure</Code><Message>no</Message></Error>"));
+  server_->Enqueue(
+      ScriptedResponse(403)
+          .Header("x-ms-error-code", "AuthorizationFailure")
+          .Write("<Error><Code>AuthorizationFailure</Code><Message>no</Message></Error>"));
   core::Status st = storage->PutBlocking({"logs", "a.txt", "", "x", ""});
   EXPECT_EQ(st.code(), core::StatusCode::kPermissionDenied);
   EXPECT_NE(st.message().find("AuthorizationFailure"), std::string::npos);

@@ -193,6 +193,19 @@ CallRecorder::CallRecorder(CallRecorderOptions options, core::ComputePool* pool,
 
 CallRecorder::~CallRecorder() { Finish(); }
 
+bool CallRecorder::FixWavHeader(const std::string& path, uint64_t data_bytes) {
+  data_bytes = std::min<uint64_t>(data_bytes, 0xFFFFFFFFull - 36) / 4 * 4;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const std::vector<uint8_t> header = Header(static_cast<uint32_t>(data_bytes));
+  const bool ok = ::pwrite(fd, header.data(), header.size(), 0) ==
+                      static_cast<ssize_t>(header.size()) &&
+                  ::ftruncate(fd, static_cast<off_t>(kHeaderBytes + data_bytes)) == 0 &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
 int64_t CallRecorder::TimeFrame(core::TimePoint now) const {
   const int64_t us = std::chrono::duration_cast<core::Duration>(now - start_).count();
   return std::max<int64_t>(0, us) * kSampleRate / 1000000;

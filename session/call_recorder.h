@@ -33,7 +33,7 @@
 namespace artagent::session {
 
 struct CallRecorderOptions {
-  std::string path;              // the finished WAV; PATH.part while recording
+  std::string path;               // the finished WAV; PATH.part while recording
   int max_seconds = 2 * 60 * 60;  // longest recording
   // Called once, after Finish(), with `path` or the error that lost the recording.
   std::function<void(core::Result<std::string> path)> done;
@@ -56,6 +56,10 @@ class CallRecorder {
   void AddAgent(std::span<const int16_t> pcm, int sample_rate, core::TimePoint now);
   // Ends the recording (idempotent). Audio added afterwards is ignored.
   void Finish();
+
+  // Rewrites the header of a recording's file for `data_bytes` of samples (rounded down to whole
+  // frames): a PATH.part left by a crash becomes a valid WAV. False on I/O errors.
+  static bool FixWavHeader(const std::string& path, uint64_t data_bytes);
 
   // Frames (16 kHz sample pairs) recorded so far.
   int64_t frames() const { return end_; }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "audio/wav.h"
@@ -19,8 +20,9 @@ constexpr int kRate = CallRecorder::kSampleRate;
 class CallRecorderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("artagent-rec-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("artagent-rec-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     start_ = pool_.Now();
@@ -102,9 +104,9 @@ TEST_F(CallRecorderTest, AgentSilenceBetweenRepliesAndTheStopOfABargeIn) {
     for (size_t f = from; f < to; ++f) sum += std::abs(Right(wav, f));
     return sum;
   };
-  EXPECT_GT(energy(0, 3200), 0);          // the first reply: 200 ms
-  EXPECT_EQ(energy(3300, 32000), 0);      // silence after the cut (resampler tail aside)
-  EXPECT_GT(energy(32000, frames), 0);    // the second reply
+  EXPECT_GT(energy(0, 3200), 0);        // the first reply: 200 ms
+  EXPECT_EQ(energy(3300, 32000), 0);    // silence after the cut (resampler tail aside)
+  EXPECT_GT(energy(32000, frames), 0);  // the second reply
   for (size_t f = 0; f < frames; ++f) ASSERT_EQ(Left(wav, f), 0);
 }
 
@@ -140,6 +142,29 @@ TEST_F(CallRecorderTest, NothingAddedAfterFinishAndFinishIsIdempotent) {
   rec->Finish();
   pool_.RunPending();
   EXPECT_EQ(rec->frames(), 320);
+}
+
+TEST_F(CallRecorderTest, PartFileLeftByACrashIsRepaired) {
+  // What a crash leaves: the placeholder header (0 bytes of data), whole frames and half of one.
+  const std::string part = (dir_ / "crashed.wav.part").string();
+  audio::WavAudio empty;
+  empty.channels = 2;
+  std::vector<uint8_t> bytes = audio::EncodeWav(empty);
+  for (int i = 0; i < 1000 * 2 + 1; ++i) {
+    bytes.push_back(static_cast<uint8_t>(i));
+    bytes.push_back(0);
+  }
+  {
+    std::ofstream out(part, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  ASSERT_TRUE(CallRecorder::FixWavHeader(part, bytes.size() - 44));
+  auto wav = audio::ReadWavFile(part);
+  ASSERT_TRUE(wav.ok()) << wav.status().ToString();
+  EXPECT_EQ(wav->channels, 2);
+  EXPECT_EQ(wav->samples.size(), 2000u);
+  EXPECT_EQ(fs::file_size(part), 44u + 4000u);
+  EXPECT_FALSE(CallRecorder::FixWavHeader((dir_ / "none").string(), 4));
 }
 
 TEST_F(CallRecorderTest, UnwritableDirectoryIsReported) {

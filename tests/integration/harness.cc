@@ -67,6 +67,8 @@ ServerProcess::ServerProcess(std::map<std::string, std::string> env,
   int out_pipe[2];
   if (pipe(out_pipe) != 0) return;
   env.emplace("ARTAGENT_STORE__PATH", dir_ + "/artagent.db");
+  env.emplace("ARTAGENT_STORAGE__LOCAL_DIR", dir_ + "/blobs");
+  env.emplace("ARTAGENT_STORAGE__OUTBOX_DIR", dir_ + "/outbox");
   env.emplace("ARTAGENT_LOG__FORMAT", "text");
   pid_ = fork();
   if (pid_ == 0) {
