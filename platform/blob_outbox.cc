@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 #include <prometheus/counter.h>
@@ -208,6 +209,8 @@ BlobOutbox::BlobOutbox(std::shared_ptr<Core> core) : core_(std::move(core)) {}
 BlobOutbox::~BlobOutbox() {
   // The timer and the upload callbacks belong to the executor: release the state there.
   auto core = std::move(core_);
+  // The lock goes now: a later Open of the directory must not depend on when the executor runs.
+  if (core->lock_fd >= 0) ::close(std::exchange(core->lock_fd, -1));
   core->executor->Post([core] { core->retry_timer.reset(); });
 }
 

@@ -55,8 +55,7 @@ class BlobOutbox {
   static core::Result<std::unique_ptr<BlobOutbox>> Open(BlobOutboxOptions options,
                                                         BlobStorage* storage,
                                                         std::shared_ptr<core::Executor> executor);
-  // Stops uploading; pending items stay on disk for the next Open. The directory lock is released
-  // on the executor, after the upload in flight (if any) has been let go.
+  // Stops uploading and releases the directory; pending items stay on disk for the next Open.
   ~BlobOutbox();
 
   // Takes `file` (moved into the outbox: the caller no longer owns it) to be uploaded as

@@ -128,7 +128,7 @@ TEST_F(BlobOutboxTest, PendingItemsSurviveAnOutageAndAReopen) {
     while (outbox->failed_attempts() < 3) std::this_thread::yield();
     EXPECT_EQ(outbox->uploaded(), 0u);
     EXPECT_EQ(outbox->pending(), 3u);
-  }  // the process "stops"
+  }                           // the process "stops"
   executor_->RunSync([] {});  // the outbox's state is released on its executor
   EXPECT_EQ(FilesIn(root_ / "outbox" / "items"), 3u);
   // A body whose item was never written (crash mid-enqueue) is cleaned up on reopen.

@@ -148,13 +148,7 @@ std::string HoldCall(int port, double* caller_seconds) {
   EXPECT_TRUE(created);
   if (!created) return "";
   const std::string id = (*created)["session"]["id"];
-  ws.Send({{"type", "session.update"},
-           {"session",
-            {{"type", "realtime"},
-             {"audio",
-              {{"input", {{"format", {{"type", "audio/pcm"}, {"rate", 24000}}}}},
-               {"output", {{"format", {{"type", "audio/pcm"}, {"rate", 24000}}}}}}}}}});
-  EXPECT_TRUE(ws.WaitFor("session.updated"));
+  // Defaults: server VAD, audio/pcm at 24 kHz both ways.
   EXPECT_TRUE(ws.WaitFor("response.done", seconds(30)));  // the greeting
   audio::Samples turn = SpeakWithFlite("I want to file a claim for my car.", 24000);
   *caller_seconds = static_cast<double>(turn.size()) / 24000.0;
