@@ -708,7 +708,7 @@ std::unique_ptr<session::ResponseStream> Orchestrator::Respond(
   // Start on a later turn of the strand: the session expects no callback inside Respond().
   // The flow model's next node is decided now so that ExpectedGrammar() already reflects it.
   deps_.executor->Post([weak, request_copy = session::ResponseRequest{
-                                  nullptr, request.greeting, request.no_input, "", nullptr}] {
+                                  .greeting = request.greeting, .no_input = request.no_input}] {
     if (auto t = weak.lock()) t->Start(request_copy);
   });
   return stream;

@@ -487,7 +487,7 @@ struct Session::Impl {
     }
     stage("model.first_token", model_from, t.first_token);
     stage("tts", t.first_clause, t.tts_first_audio);
-    if (t.first_sent) {
+    if (t.first_sent && opts.output_audio) {
       platform::SpanRecord playout = StageSpan(r, "playout", *t.first_sent, end);
       playout.Attr("artagent.audio_ms", audio_ms).Attr("artagent.interrupted", status == "cancelled");
       deps.telemetry->RecordSpan(std::move(playout));
