@@ -154,7 +154,7 @@ core::Status ParseNode(const std::string& file, const YAML::Node& n, FlowNode* n
       CheckKeys(file, n, "a flow node",
                 {"id", "prompt", "answers", "slot", "confirm", "next", "tool", "args", "on_result",
                  "handoff", "reason", "end_call", "transfer", "no_match", "no_input", "max_retries",
-                 "on_max_retries", "end"}));
+                 "on_max_retries", "end", "on_failure"}));
   node->line = n.Mark().line + 1;
   ARTAGENT_ASSIGN_OR_RETURN(node->id, Str(file, n, "id", true));
   ARTAGENT_ASSIGN_OR_RETURN(node->prompt, Str(file, n, "prompt"));
@@ -167,6 +167,7 @@ core::Status ParseNode(const std::string& file, const YAML::Node& n, FlowNode* n
   ARTAGENT_ASSIGN_OR_RETURN(node->handoff, Str(file, n, "handoff"));
   ARTAGENT_ASSIGN_OR_RETURN(node->handoff_reason, Str(file, n, "reason"));
   ARTAGENT_ASSIGN_OR_RETURN(node->transfer, Str(file, n, "transfer"));
+  ARTAGENT_ASSIGN_OR_RETURN(node->on_failure, Str(file, n, "on_failure"));
   if (n["end"]) node->end = n["end"].as<bool>();
   if (n["end_call"]) node->end_call = n["end_call"].as<bool>();
   if (n["max_retries"]) node->max_retries = n["max_retries"].as<int>();
@@ -227,6 +228,9 @@ core::Status ParseNode(const std::string& file, const YAML::Node& n, FlowNode* n
   if (!node->confirm.empty() && !node->slot) {
     return Bad(file, n, at + ": 'confirm' needs a 'slot'");
   }
+  if (!node->on_failure.empty() && node->transfer.empty()) {
+    return Bad(file, n, at + ": 'on_failure' needs a 'transfer'");
+  }
   if (!node->end && actions == 0 && !node->slot && node->answers.empty() && node->next.empty()) {
     return Bad(file, n,
                at + " has no answers, slot, next, action or end: the conversation "
@@ -236,7 +240,7 @@ core::Status ParseNode(const std::string& file, const YAML::Node& n, FlowNode* n
 }
 
 std::vector<std::string> Targets(const FlowNode& n) {
-  std::vector<std::string> t = {n.next, n.on_max_retries};
+  std::vector<std::string> t = {n.next, n.on_max_retries, n.on_failure};
   for (const auto& a : n.answers) t.push_back(a.next);
   for (const auto& b : n.on_result) t.push_back(b.next);
   return t;

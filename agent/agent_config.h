@@ -64,6 +64,9 @@ struct FlowNode {
   std::string handoff_reason;
   bool end_call = false;  // hang up
   std::string transfer;   // transfer the call to this number / SIP URI
+  // When the transfer fails (busy, no answer, rejected): go to this node. Default: apologise and
+  // return to the flow's start node. Only with `transfer`.
+  std::string on_failure;
   // Re-prompts.
   std::string no_match;  // the answer fits nothing (templated); default: "Sorry, ..." + prompt
   std::string no_input;  // the caller said nothing (speech.no_input_timeout_ms)

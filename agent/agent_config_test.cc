@@ -158,6 +158,25 @@ TEST_F(AgentConfigTest, LlmOnlyAgentNeedsNoFlow) {
   EXPECT_FALSE(LoadAgentFile((dir_ / "demo/a.yaml").string()).ok());
 }
 
+TEST_F(AgentConfigTest, OnFailureBelongsToATransferAndMustLeadSomewhere) {
+  Write("demo/scenario.yaml", "start_agent: a\nagents: [a.yaml]\n");
+  Write("demo/a.yaml",
+        "name: a\ntools: [transfer_call]\nflow:\n  start: one\n  nodes:\n"
+        "    - id: one\n      prompt: hi\n      next: two\n      on_failure: two\n"
+        "    - id: two\n      prompt: bye\n      end: true\n");
+  auto s = LoadScenario(dir_.string(), "demo");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("'on_failure' needs a 'transfer'"), std::string::npos)
+      << s.status().ToString();
+  Write("demo/a.yaml",
+        "name: a\ntools: [transfer_call]\nflow:\n  start: one\n  nodes:\n"
+        "    - id: one\n      prompt: hi\n      transfer: '+18005550199'\n"
+        "      on_failure: nowhere\n");
+  s = LoadScenario(dir_.string(), "demo");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("'nowhere'"), std::string::npos) << s.status().ToString();
+}
+
 TEST_F(AgentConfigTest, BadTransitionNamesFileLineAndNode) {
   Write("demo/scenario.yaml", "start_agent: a\nagents: [a.yaml]\n");
   Write("demo/a.yaml",

@@ -55,6 +55,8 @@ struct ModelRequest {
   bool no_input = false;
   // W3C traceparent of the caller's span (telemetry); the request to the model carries it.
   std::string traceparent;
+  // Something happened outside the conversation ("transfer_failed: ..."): react to it now.
+  std::string event;
 };
 
 struct ModelUsage {

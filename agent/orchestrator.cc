@@ -66,6 +66,7 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
     }
     instructions_ = req.instructions;
     traceparent_ = req.traceparent;
+    event_ = req.event;
   }
 
   void Start(const session::ResponseRequest& req) {
@@ -194,8 +195,14 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
         req.messages.push_back({ChatMessage::Role::kSystem,
                                 "The caller has said nothing for several seconds. Check briefly "
                                 "that they are still there and repeat your last question."});
+      } else if (!event_.empty()) {
+        req.messages.push_back({ChatMessage::Role::kSystem,
+                                "The event above just happened. Tell the caller in one short "
+                                "sentence and carry on helping them."});
       }
     }
+    req.event = std::move(event_);  // the first model step reacts; tool-loop steps do not
+    event_.clear();
     req.tools = o_->ToolsFor(agent);
     req.tools.insert(req.tools.end(), client_tools_.begin(), client_tools_.end());
     req.greeting = greeting;
@@ -486,6 +493,7 @@ class Orchestrator::Turn : public std::enable_shared_from_this<Turn> {
   std::vector<ToolSpec> client_tools_;
   std::string instructions_;
   std::string traceparent_;  // the turn's span (telemetry)
+  std::string event_;  // Notify: the first model step reacts to it
   std::vector<ChatMessage> messages_;
   std::unique_ptr<ModelStream> stream_;
   std::string model_name_;

@@ -58,6 +58,7 @@ class AcsService : public std::enable_shared_from_this<AcsService> {
   void OnSessionStarted(const std::string& call_id, const std::string& session_id);
   void OnCallControl(const std::string& call_id, const session::CallControl& control);
   void OnSessionEnded(const std::string& call_id, const std::string& reason);
+  void TransferFailed(const std::string& call_id, const std::string& why);
   void OnMediaClosed(const std::string& call_id, bool standalone);
 
   Runtime* runtime() { return rt_; }
@@ -477,8 +478,11 @@ void AcsService::Apply(const std::string& id, const acs::CallEvent& e) {
   if (fx.end_session) CloseMedia(id, fx.session_status);
   if (!fx.dtmf.empty()) DeliverDtmf(id, fx.dtmf);
   if (fx.hang_up) HangUp(id, "media streaming failed");
-  if (fx.transfer_failed)
+  if (fx.transfer_failed) {
     core::LogWarn("acs", "call {}: transfer failed: {}", id, e.result_message);
+    TransferFailed(id, e.result_message.empty() ? "the transfer did not go through"
+                                                : e.result_message);
+  }
   if (terminal || e.kind == acs::CallEventKind::kCallConnected) RecordCall(id);
 }
 
@@ -584,6 +588,20 @@ void AcsService::OnCallControl(const std::string& id, const session::CallControl
     self->calls_.Update(id, [](acs::CallInfo& c) {
       if (c.state == acs::CallState::kTransferring) c.state = acs::CallState::kConnected;
     });
+    self->TransferFailed(id, st.message());
+  });
+}
+
+// The caller is still on the line with us: the agent says so and carries on (never dead air).
+void AcsService::TransferFailed(const std::string& id, const std::string& why) {
+  Count("transfer_failed");
+  std::string target;
+  if (auto call = calls_.Get(id)) target = call->transfer_target;
+  const std::string event =
+      "transfer_failed: the transfer to " + (target.empty() ? "the destination" : target) +
+      " did not go through (" + why + "); the caller is still on the line";
+  OnMediaSocket(links_mu_, links_, id, [event](AcsMediaSocket& s) {
+    s.connection().NotifyAgent(event);
   });
 }
 

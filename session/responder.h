@@ -72,6 +72,9 @@ struct ResponseRequest {
   bool greeting = false;     // the session just started: say the agent's greeting
   bool no_input = false;     // the caller said nothing for speech().no_input_timeout_ms
   std::string instructions;  // extra per-response instructions (Realtime response.create)
+  // Something happened outside the conversation that the agent must react to now
+  // (Session::Notify), e.g. "transfer_failed: ...". It is also the last history item (kSystem).
+  std::string event;
   // Tools the Realtime client declared (session.update "tools", OpenAI function shape). When the
   // model calls one, the response ends with that call pending (status "client").
   const std::vector<nlohmann::json>* client_tools = nullptr;

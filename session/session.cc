@@ -156,6 +156,7 @@ struct Session::Impl {
   std::unique_ptr<core::Timer> control_timer;
   std::unique_ptr<core::Timer> no_input_timer;
   bool next_no_input = false;  // the next response re-prompts a silent caller
+  std::string next_event;      // the next response reacts to this (Notify)
   int64_t seq = 0;
   platform::SpanContext session_span;  // telemetry: valid when on
   int64_t session_start_ns = 0;
@@ -730,6 +731,16 @@ struct Session::Impl {
   std::optional<TimePoint> last_text_item_at;
   std::string last_text_item_id;
 
+  void Notify(const std::string& event) {
+    if (closed) return;
+    no_input_timer.reset();
+    std::string item_id = core::NewId("item");
+    history.push_back(HistoryItem{item_id, HistoryItem::Role::kSystem, event, false});
+    Record(item_id, "system", event, false);
+    next_event = event;
+    StartResponse(false, "", TurnTimes{});
+  }
+
   // ======================= responses =======================
 
   void CreateResponse(const std::string& instructions) {
@@ -774,6 +785,8 @@ struct Session::Impl {
     req.greeting = greeting;
     req.no_input = next_no_input;
     next_no_input = false;
+    req.event = std::move(next_event);
+    next_event.clear();
     req.instructions = instructions;
     const uint64_t gen = r.gen;
     ResponseCallbacks cb;
@@ -1439,6 +1452,7 @@ void Session::PushAudio(std::span<const int16_t> pcm, int sample_rate) {
 void Session::CommitInput() { impl_->CommitInput(); }
 void Session::ClearInput() { impl_->ClearInput(); }
 void Session::AddUserText(const std::string& text) { impl_->AddUserText(text); }
+void Session::Notify(const std::string& event) { impl_->Notify(event); }
 void Session::CreateResponse(const std::string& instructions) {
   impl_->CreateResponse(instructions);
 }

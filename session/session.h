@@ -114,6 +114,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // The output of a client-run tool call (Realtime function_call_output item). False if no call
   // with that id is waiting for one.
   bool AddToolOutput(const std::string& call_id, const std::string& output);
+  // Tells the agent about something that happened outside the conversation and lets it react
+  // at once (or right after the current response): e.g. the transport could not transfer the
+  // call. `event` is "<kind>: <what happened>", kind a word such as transfer_failed; it enters
+  // the history (and the store) as a system item.
+  void Notify(const std::string& event);
   // Starts a response now (or right after the current one). `instructions` are per-response.
   void CreateResponse(const std::string& instructions = "");
   // Cancels the response in progress, if any (reason "client_cancelled").

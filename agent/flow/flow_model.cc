@@ -264,6 +264,23 @@ FlowModel::Step FlowModel::NoInput() {
   return step;
 }
 
+FlowModel::Step FlowModel::Event(const std::string& event) {
+  Step step;
+  const FlowNode* node = agent_->flow.Find(node_);
+  if (!node) return Start();
+  if (event.rfind("transfer_failed", 0) == 0 && !node->transfer.empty()) {
+    if (node->on_failure.empty()) {
+      Say(&step, "I'm sorry, I couldn't transfer your call just now.");
+      Enter(agent_->flow.start, &step);
+    } else {
+      Enter(node->on_failure, &step);
+    }
+    return step;
+  }
+  Say(&step, memory_->Render(node->prompt));
+  return step;
+}
+
 FlowModel::Step FlowModel::ToolResult(const std::string& output_json) {
   Step step;
   const FlowNode* node = agent_->flow.Find(node_);
@@ -298,6 +315,8 @@ std::unique_ptr<ModelStream> FlowModel::Stream(const ModelRequest& request,
     step = Start();
   } else if (request.no_input) {
     step = NoInput();
+  } else if (!request.event.empty()) {
+    step = Event(request.event);
   } else if (last && last->role == ChatMessage::Role::kTool) {
     step = ToolResult(last->content);
   } else if (last && last->role == ChatMessage::Role::kUser) {

@@ -43,6 +43,10 @@ class FlowModel : public Model {
   Step Start();
   Step Hear(const std::string& caller_text, bool dtmf);
   Step NoInput();
+  // Something happened outside the conversation (ModelRequest::event). A failed transfer goes to
+  // the transfer node's on_failure (default: an apology and the flow's start); anything else
+  // repeats the current prompt.
+  Step Event(const std::string& event);
   Step ToolResult(const std::string& output_json);
   // A discrete hand-off: the caller's last words were meant for this agent too. The first node
   // that waits for an answer takes them as its answer when they fit (its question is then not

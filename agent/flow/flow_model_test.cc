@@ -110,6 +110,52 @@ flow:
   EXPECT_EQ(step.text, "Found. Bye.");
 }
 
+TEST_F(FlowModelTest, FailedTransferGoesToOnFailureOrBackToTheStart) {
+  Load(R"(name: a
+tools: [transfer_call]
+flow:
+  start: menu
+  nodes:
+    - id: menu
+      prompt: Say billing or operator.
+      answers:
+        - {name: billing, keywords: [billing], next: billing}
+        - {name: operator, keywords: [operator], next: to_operator}
+    - id: billing
+      prompt: Billing desk.
+      transfer: "sip:billing@contoso.com"
+    - id: to_operator
+      prompt: Transferring you.
+      transfer: "+18005550199"
+      reason: asked for a person
+      on_failure: busy
+    - id: busy
+      prompt: Everyone is busy.
+      next: menu
+)");
+  auto step = model_->Start();
+  step = model_->Hear("operator please", false);
+  EXPECT_EQ(step.text, "Transferring you.");
+  ASSERT_TRUE(step.call);
+  EXPECT_EQ(step.call->name, "transfer_call");
+  EXPECT_EQ(nlohmann::json::parse(step.call->arguments)["destination"], "+18005550199");
+  // The phone line could not transfer: the caller is still with us.
+  step = model_->Event("transfer_failed: busy");
+  EXPECT_EQ(step.text, "Everyone is busy. Say billing or operator.");
+  EXPECT_FALSE(step.call);
+  EXPECT_EQ(model_->current_node(), "menu");
+  // Without on_failure: an apology and the start node.
+  step = model_->Hear("billing", false);
+  ASSERT_TRUE(step.call);
+  EXPECT_EQ(nlohmann::json::parse(step.call->arguments)["destination"],
+            "sip:billing@contoso.com");
+  step = model_->Event("transfer_failed: no answer");
+  EXPECT_EQ(step.text, "I'm sorry, I couldn't transfer your call just now. Say billing or operator.");
+  // Any other event repeats where the conversation is.
+  step = model_->Event("something_else: x");
+  EXPECT_EQ(step.text, "Say billing or operator.");
+}
+
 TEST_F(FlowModelTest, StreamsWordsThenTheCall) {
   Load(R"(name: a
 tools: [lookup]

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +25,7 @@ using transport::acs::AcsSimulator;
 class AcsCallTest : public ::testing::Test {
  protected:
   void Start(std::map<std::string, std::string> env = {}, std::string jwt_audience = "") {
-    transport::acs::SimulatorOptions so;
+    transport::acs::SimulatorOptions so = sim_options_;
     so.jwt_audience = jwt_audience;
     auto sim = AcsSimulator::Start(so);
     ASSERT_TRUE(sim.ok()) << sim.status().ToString();
@@ -45,6 +46,37 @@ class AcsCallTest : public ::testing::Test {
   }
   std::string Metrics() { return HttpGet(server_->port(), "/metrics").body; }
 
+  // A one-agent scenario whose agent transfers the caller right after its greeting.
+  std::map<std::string, std::string> TransferScenario() {
+    agents_dir_ = TempDir("acs-transfer-agents");
+    std::filesystem::create_directories(agents_dir_ + "/desk");
+    std::ofstream(agents_dir_ + "/desk/scenario.yaml") << "start_agent: desk\nagents: [desk.yaml]\n";
+    std::ofstream(agents_dir_ + "/desk/desk.yaml") << R"(name: desk
+greeting: Hello.
+tools: [transfer_call]
+flow:
+  start: to_person
+  nodes:
+    - id: to_person
+      prompt: Transferring you now.
+      transfer: "+18005550199"
+      reason: the caller wants a person
+      on_failure: busy
+    - id: busy
+      prompt: Sorry, nobody is free right now. I can still help you.
+      end: true
+)";
+    return {{"ARTAGENT_AGENTS__DIR", agents_dir_}, {"ARTAGENT_AGENTS__SCENARIO", "desk"}};
+  }
+  json Transcript(const std::string& session_id) {
+    return HttpGet(server_->port(), "/api/v1/sessions/" + session_id).Json()["transcript"];
+  }
+  void TearDown() override {
+    if (!agents_dir_.empty()) std::filesystem::remove_all(agents_dir_);
+  }
+
+  transport::acs::SimulatorOptions sim_options_;
+  std::string agents_dir_;
   std::unique_ptr<AcsSimulator> sim_;
   std::unique_ptr<ServerProcess> server_;
 };
@@ -245,6 +277,57 @@ TEST_F(AcsCallTest, DeleteHangsUpThroughCallAutomation) {
 }
 
 
+TEST_F(AcsCallTest, FailedTransferIsToldToTheCallerAndTheCallGoesOn) {
+  sim_options_.transfer_outcome = "failed";
+  Start(TransferScenario());
+  ASSERT_TRUE(sim_->PlaceCall().ok());
+  // "Hello. Transferring you now." then the transfer request, signed, to the number.
+  ASSERT_TRUE(sim_->WaitForRestCall(":transferToParticipant", seconds(30)));
+  const int64_t before_ms = sim_->agent_audio_ms();
+  EXPECT_GT(before_ms, 500);
+  for (const auto& c : sim_->rest_calls()) {
+    EXPECT_TRUE(c.signature_ok) << c.target;
+    if (c.target.find(":transferToParticipant") == std::string::npos) continue;
+    EXPECT_EQ(c.body["targetParticipant"]["phoneNumber"]["value"], "+18005550199") << c.body;
+  }
+  // ACS reports the transfer failed: the agent tells the caller, who is still connected.
+  ASSERT_TRUE(sim_->WaitForAgentAudio(static_cast<int>(before_ms) + 1000, seconds(30)));
+  ASSERT_TRUE(sim_->WaitForAgentQuiet(milliseconds(800), seconds(30)));
+  json call = Calls()[0];
+  EXPECT_EQ(call["state"], "connected") << call;
+  EXPECT_FALSE(sim_->media_closed());
+  EXPECT_NE(Metrics().find(R"(kind="transfer_failed")"), std::string::npos);
+  ASSERT_TRUE(call["session_id"].is_string()) << call;
+  bool event = false, apology = false;
+  const json transcript = Transcript(call["session_id"]);
+  for (const auto& t : transcript) {
+    const std::string text = t.value("text", "");
+    if (t["role"] == "system" && text.find("transfer_failed") != std::string::npos &&
+        text.find("+18005550199") != std::string::npos) {
+      event = true;
+    }
+    if (t["role"] == "agent" && text.find("nobody is free") != std::string::npos) apology = true;
+  }
+  EXPECT_TRUE(event) << transcript.dump(1);
+  EXPECT_TRUE(apology) << transcript.dump(1);
+  ASSERT_TRUE(sim_->HangUp().ok());
+}
+
+TEST_F(AcsCallTest, AcceptedTransferEndsOurLegOfTheCall) {
+  Start(TransferScenario());
+  ASSERT_TRUE(sim_->PlaceCall().ok());
+  ASSERT_TRUE(sim_->WaitForRestCall(":transferToParticipant", seconds(30)));
+  json call;
+  for (int i = 0; i < 100; ++i) {
+    call = Calls()[0];
+    if (call["state"] == "ended") break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(call["state"], "ended") << call;
+  EXPECT_EQ(call["end_reason"], "transferred") << call;
+  EXPECT_EQ(call["transfer_target"], "+18005550199") << call;
+}
+
 // `artagent call --simulate --mic`: a person on the line. The microphone and speaker programs are
 // replaced by a file being read and a file being written (the machine has no sound card); the
 // call must carry the caller's words to the agent and the agent's audio to the "speaker".
@@ -256,7 +339,7 @@ TEST(AcsCallCommandTest, MicrophoneModeTalksThroughCaptureAndPlaybackPrograms) {
     raw.write(reinterpret_cast<const char*>(caller.data()),
               static_cast<std::streamsize>(caller.size() * sizeof(int16_t)));
   }
-  const std::string cmd = "ARTAGENT_STORE__PATH=" + dir + "/store.db" +
+  const std::string cmd = "cd " + SourceDir() + " && ARTAGENT_STORE__PATH=" + dir + "/store.db" +
                           " ARTAGENT_MIC_COMMAND='cat " + dir + "/caller.raw'" +
                           " ARTAGENT_SPEAKER_COMMAND='cat > " + dir + "/speaker.raw'" + " " +
                           ArtagentBinary() + " call --simulate --mic --out " + dir +

@@ -95,6 +95,10 @@ void AcsMediaConnection::PushDtmf(char digit) {
   if (session_) session_->PushDtmf(digit);
 }
 
+void AcsMediaConnection::NotifyAgent(const std::string& event) {
+  if (session_) session_->Notify(event);
+}
+
 void AcsMediaConnection::SendAudio(std::span<const int16_t> pcm, int rate) {
   if (rate != rate_) {
     if (!resampler_ || resampler_->in_rate() != rate || resampler_->out_rate() != rate_) {

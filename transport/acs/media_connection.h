@@ -75,6 +75,8 @@ class AcsMediaConnection : public session::SessionOutput {
   void Hangup(const std::string& status);
   // A key the caller pressed that reached us another way (a RecognizeCompleted callback).
   void PushDtmf(char digit);
+  // Something the call layer must tell the agent (Session::Notify), e.g. a failed transfer.
+  void NotifyAgent(const std::string& event);
 
   void OnSessionEvent(session::SessionEvent event) override;
 

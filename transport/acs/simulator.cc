@@ -103,6 +103,7 @@ struct AcsSimulator::Impl {
     return signing + "." + B64Url(sig);
   }
   std::function<void(std::span<const int16_t>)> agent_sink;  // under mu
+  std::vector<std::thread> workers;  // late callbacks (transfer outcomes); under mu
   platform::Metrics metrics;
   std::unique_ptr<server::HttpServer> http_server;
   std::shared_ptr<server::StrandExecutor> executor;  // on the fake endpoint's io_context
@@ -196,6 +197,20 @@ struct AcsSimulator::Impl {
     if (path.rfind("/calling/recordings/", 0) == 0) return server::HttpResponse::Text(204, "");
     if (path.rfind("/calling/callConnections/", 0) == 0) {
       if (req.method == "DELETE") return server::HttpResponse::Text(204, "");
+      if (path.find(":transferToParticipant") != std::string::npos) {
+        // ACS answers 202 and tells the outcome later, by callback.
+        const bool ok = options.transfer_outcome != "failed";
+        workers.emplace_back([this, ok] {
+          if (ok) {
+            Callback("CallTransferAccepted");
+            Callback("CallDisconnected");
+          } else {
+            Callback("CallTransferFailed",
+                     R"({"resultInformation":{"code":486,"subCode":0,)"
+                     R"("message":"The transfer target is busy."}})");
+          }
+        });
+      }
       if (path.find(":terminate") != std::string::npos) return server::HttpResponse::Text(204, "");
       return server::HttpResponse::Json(
           202, {{"operationContext",
@@ -382,6 +397,12 @@ struct AcsSimulator::Impl {
 AcsSimulator::AcsSimulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 AcsSimulator::~AcsSimulator() {
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    workers.swap(impl_->workers);
+  }
+  for (auto& w : workers) w.join();
   impl_->CloseMedia();
   impl_->client.reset();
   if (impl_->http_server) impl_->http_server->Stop();

@@ -40,6 +40,10 @@ struct SimulatorOptions {
   // Non-empty: sign callbacks and the media upgrade with RS256 JWTs for this audience, as ACS
   // does, and publish the key at jwks_url().
   std::string jwt_audience;
+  // What becomes of a transfer the server asks for (transferToParticipant): "accepted"
+  // (CallTransferAccepted, then CallDisconnected: the caller has left us) or "failed"
+  // (CallTransferFailed: the caller stays on the line).
+  std::string transfer_outcome = "accepted";
 };
 
 // One REST call the server made.
