@@ -133,8 +133,14 @@ void FlowModel::Retry(const FlowNode& node, const std::string& problem, bool no_
     return;
   }
   if (pending_) {
+    // The value is not stored until confirmed: read back the one waiting for the answer.
+    Memory preview = *memory_;
+    if (node.slot) {
+      preview.Set(node.slot->name, node.slot->spec.type, pending_->value, agent_->name,
+                  pending_->spoken);
+    }
     Say(step, "Please say yes or no.");
-    Say(step, memory_->Render(node.confirm));
+    Say(step, preview.Render(node.confirm));
     return;
   }
   if (no_input) {

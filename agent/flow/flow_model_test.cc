@@ -69,6 +69,9 @@ flow:
   step = model_->Hear("somebody stole it, it was stolen", false);
   EXPECT_EQ(step.text, "So it was theft?");
   EXPECT_FALSE(memory_.Has("kind")) << "not stored before the caller confirms";
+  // An answer that is neither yes nor no: the re-prompt reads back the value still waiting.
+  step = model_->Hear("what was that", false);
+  EXPECT_EQ(step.text, "Please say yes or no. So it was theft?");
   step = model_->Hear("no", false);
   EXPECT_TRUE(Has(step.text, "Let's try that again. What kind of damage?")) << step.text;
   step = model_->Hear("another car hit me", false);
