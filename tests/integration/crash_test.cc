@@ -87,11 +87,7 @@ class Database {
   sqlite3* db_ = nullptr;
 };
 
-// DISABLED: not passing yet (issue 6). Two problems seen: the typed dialogue below drives the
-// shipped flow into its goodbye node, so those sessions end ("ended", not "crashed") before the
-// kill; and the acknowledged item ids collected from response.done are not found among the
-// restarted server's transcript entries. Run with --gtest_also_run_disabled_tests.
-TEST(CrashRecoveryTest, DISABLED_AcknowledgedTurnsSurviveKill9AndInterruptedSessionsAreMarkedCrashed) {
+TEST(CrashRecoveryTest, AcknowledgedTurnsSurviveKill9AndInterruptedSessionsAreMarkedCrashed) {
   const std::string data = TempDir("crash");
   const std::map<std::string, std::string> env = {
       {"ARTAGENT_STORE__PATH", data + "/artagent.db"},
@@ -104,7 +100,7 @@ TEST(CrashRecoveryTest, DISABLED_AcknowledgedTurnsSurviveKill9AndInterruptedSess
   for (int i = 0; i < 3; ++i) {
     ClientSession& s = sessions[i];
     Open(server->port(), s, /*voice=*/false);
-    for (const char* text : {"4 0 2 1 3 5 8 7", "what was that"}) {
+    for (const char* text : {"4 0 2 1 3 5 8 7", "yes"}) {
       SendText(*s.ws, text);
       ASSERT_TRUE(s.ws->WaitFor("response.done", seconds(30))) << text;
     }
@@ -136,7 +132,8 @@ TEST(CrashRecoveryTest, DISABLED_AcknowledgedTurnsSurviveKill9AndInterruptedSess
   HttpResult list = HttpGet(again->port(), "/api/v1/sessions?limit=100");
   ASSERT_EQ(list.status, 200) << list.body;
   std::map<std::string, std::string> status_by_id;
-  for (const json& s : list.Json()["sessions"]) status_by_id[s["id"]] = s["status"];
+  const json listed = list.Json();  // range-for over a temporary's member would dangle
+  for (const json& s : listed["sessions"]) status_by_id[s["id"]] = s["status"];
   Database db(data + "/artagent.db");
   for (ClientSession& s : sessions) {
     SCOPED_TRACE(s.id);
@@ -146,7 +143,8 @@ TEST(CrashRecoveryTest, DISABLED_AcknowledgedTurnsSurviveKill9AndInterruptedSess
     ASSERT_EQ(detail.status, 200);
     std::set<std::string> stored;
     int users = 0;
-    for (const json& e : detail.Json()["transcript"]) {
+    const json details = detail.Json();
+    for (const json& e : details["transcript"]) {
       if (e["role"] == "agent") stored.insert(e["item_id"].get<std::string>());
       if (e["role"] == "user") ++users;
     }
@@ -156,8 +154,9 @@ TEST(CrashRecoveryTest, DISABLED_AcknowledgedTurnsSurviveKill9AndInterruptedSess
           db.Text("SELECT role FROM transcript WHERE session_id = ?1 AND item_id = ?2", s.id, item),
           "agent");
     }
-    EXPECT_GE(users + 1, static_cast<int>(s.acknowledged.size()))
-        << "each answered turn has its caller line";
+    // Every caller turn answered before the kill is stored (replies may outnumber them: no-input
+    // re-prompts are replies too).
+    EXPECT_GE(users, &s == &sessions[3] ? 1 : 2) << "an answered caller turn is lost";
   }
 
   ClientSession fresh;
