@@ -82,8 +82,10 @@ TEST_F(SessionArchiveTest, TranscriptAndRecordingOfAnEndedSessionAreUploaded) {
   }
   recorder->Finish();
   archive->SessionClosed("sess_1");
+  // The recording is finished on the pool and queued while the archive is alive (a recording that
+  // finishes after the archive is gone stays on disk as a .part and is queued at the next start).
+  pool.Shutdown();
   archive.reset();  // exports what is queued
-  pool.Shutdown();  // the recording is finished and queued
   ASSERT_TRUE(outbox_->WaitIdle(std::chrono::seconds(30)));
 
   auto transcripts = storage_->ListBlocking("transcripts", "").value();
