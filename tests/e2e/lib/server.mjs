@@ -78,7 +78,14 @@ export async function startServer({ tls = false, extraArgs = [], env = {} } = {}
 
   const child = spawn(bin, args, {
     cwd: repoRoot,
-    env: { ...process.env, ARTAGENT_STORE__PATH: path.join(dir, 'a.db'), ...env },
+    env: {
+      ...process.env,
+      ARTAGENT_STORE__PATH: path.join(dir, 'a.db'),
+      // Blobs and the upload outbox are per process: servers of parallel tests must not share them.
+      ARTAGENT_STORAGE__LOCAL_DIR: path.join(dir, 'blobs'),
+      ARTAGENT_STORAGE__OUTBOX_DIR: path.join(dir, 'outbox'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const verbose = process.env.ARTAGENT_E2E_VERBOSE === '1';
