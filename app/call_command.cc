@@ -80,9 +80,16 @@ bool StartServer(const std::string& connection_string, const std::string& config
     close(out[0]);
     setenv("ARTAGENT_ACS__CONNECTION_STRING", connection_string.c_str(), 1);
     // Its own store: a server already running here keeps data/artagent.db locked.
+    const std::string own = "/tmp/artagent-call-" + std::to_string(getpid());
     if (!getenv("ARTAGENT_STORE__PATH")) {
-      const std::string store = "/tmp/artagent-call-" + std::to_string(getpid()) + ".db";
-      setenv("ARTAGENT_STORE__PATH", store.c_str(), 1);
+      setenv("ARTAGENT_STORE__PATH", (own + ".db").c_str(), 1);
+    }
+    // Likewise its uploads: one outbox directory belongs to one process.
+    if (!getenv("ARTAGENT_STORAGE__OUTBOX_DIR")) {
+      setenv("ARTAGENT_STORAGE__OUTBOX_DIR", (own + "-outbox").c_str(), 1);
+    }
+    if (!getenv("ARTAGENT_STORAGE__LOCAL_DIR")) {
+      setenv("ARTAGENT_STORAGE__LOCAL_DIR", (own + "-blobs").c_str(), 1);
     }
     std::vector<std::string> args = {"/proc/self/exe", "serve", "--listen", "127.0.0.1:0"};
     if (!config.empty()) {
