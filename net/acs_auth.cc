@@ -9,21 +9,10 @@
 #include <cstring>
 
 #include "core/base64.h"
+#include "core/strings.h"
 
 namespace artagent::net {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -42,8 +31,8 @@ core::Result<AcsConnectionString> ParseAcsConnectionString(std::string_view text
     text = semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);
     size_t eq = pair.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string name = Lower(Trim(pair.substr(0, eq)));
-    std::string_view value = Trim(pair.substr(eq + 1));
+    std::string name = core::AsciiLower(core::TrimWhitespace(pair.substr(0, eq)));
+    std::string_view value = core::TrimWhitespace(pair.substr(eq + 1));
     if (name == "endpoint") out.endpoint = std::string(value);
     if (name == "accesskey") out.access_key = std::string(value);
   }
@@ -60,7 +49,7 @@ core::Result<AcsConnectionString> ParseAcsConnectionString(std::string_view text
     return core::InvalidArgumentError("the ACS connection string's accesskey is not base64");
   }
   while (!out.endpoint.empty() && out.endpoint.back() == '/') out.endpoint.pop_back();
-  const std::string lower = Lower(out.endpoint);
+  const std::string lower = core::AsciiLower(out.endpoint);
   size_t scheme_end = lower.find("://");
   if (scheme_end == std::string::npos ||
       (lower.compare(0, scheme_end, "https") != 0 && lower.compare(0, scheme_end, "http") != 0)) {

@@ -1,4 +1,5 @@
 #include "net/retry.h"
+#include "core/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,15 +10,9 @@
 namespace artagent::net {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 // Non-negative decimal number ("12", "1.5"); nullopt otherwise.
 std::optional<double> ParseDecimal(std::string_view s) {
-  s = Trim(s);
+  s = core::TrimWhitespace(s);
   if (s.empty() || s.size() > 32) return std::nullopt;
   bool seen_dot = false;
   bool seen_digit = false;
@@ -42,7 +37,7 @@ core::Duration FromSeconds(double seconds) {
 
 // Parses an HTTP-date in any of the three forms of RFC 9110 §5.6.7 as UTC.
 std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view value) {
-  const std::string text(Trim(value));
+  const std::string text(core::TrimWhitespace(value));
   static const char* const kFormats[] = {
       "%a, %d %b %Y %H:%M:%S GMT",  // IMF-fixdate
       "%A, %d-%b-%y %H:%M:%S GMT",  // RFC 850

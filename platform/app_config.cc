@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "net/acs_auth.h"
 #include "platform/feature_flags.h"
+#include "core/strings.h"
 
 namespace artagent::platform {
 namespace {
@@ -24,18 +25,6 @@ constexpr std::string_view kLog = "app_config";
 constexpr std::string_view kHmacScheme = "HMAC-SHA256 ";
 constexpr std::string_view kFeatureFlagsKeyPrefix = "featureflags:";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 bool IsLoopbackHost(std::string_view host) {
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
 }
@@ -43,7 +32,7 @@ bool IsLoopbackHost(std::string_view host) {
 // "https://contoso.azconfig.io[:443]/..." -> "contoso.azconfig.io" (port kept when not the
 // scheme's default), as the HMAC string-to-sign and the Host header want it. "" when malformed.
 std::string Authority(std::string_view endpoint, bool* https) {
-  const std::string lower = Lower(endpoint);
+  const std::string lower = core::AsciiLower(endpoint);
   size_t scheme_end = lower.find("://");
   if (scheme_end == std::string::npos) return "";
   const std::string scheme = lower.substr(0, scheme_end);
@@ -141,8 +130,8 @@ core::Result<AppConfigConnectionString> ParseAppConfigConnectionString(std::stri
     text = semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);
     size_t eq = pair.find('=');
     if (eq == std::string_view::npos) continue;
-    const std::string name = Lower(Trim(pair.substr(0, eq)));
-    const std::string_view value = Trim(pair.substr(eq + 1));
+    const std::string name = core::AsciiLower(core::TrimWhitespace(pair.substr(0, eq)));
+    const std::string_view value = core::TrimWhitespace(pair.substr(eq + 1));
     if (name == "endpoint") out.endpoint = std::string(value);
     if (name == "id") out.id = std::string(value);
     if (name == "secret") out.secret = std::string(value);
@@ -476,7 +465,7 @@ struct AppConfigProvider::State : std::enable_shared_from_this<State> {
   void ResolveReferences(std::shared_ptr<std::vector<AppConfigKeyValue>> items, size_t index,
                          std::function<void(core::Status)> done) {
     while (index < items->size() &&
-           !Lower((*items)[index].content_type).starts_with(kKeyVaultRefContentType)) {
+           !core::AsciiLower((*items)[index].content_type).starts_with(kKeyVaultRefContentType)) {
       ++index;
     }
     if (index == items->size()) {
@@ -711,7 +700,7 @@ class SnapshotSource final : public ConfigSource {
     if (key.starts_with(kFeatureFlagPrefix)) {
       return FeatureConfigKey(std::string_view(key).substr(kFeatureFlagPrefix.size()));
     }
-    if (Lower(key).starts_with(kFeatureFlagsKeyPrefix)) {
+    if (core::AsciiLower(key).starts_with(kFeatureFlagsKeyPrefix)) {
       return FeatureConfigKey(std::string_view(key).substr(kFeatureFlagsKeyPrefix.size()));
     }
     return key;

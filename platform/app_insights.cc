@@ -1,4 +1,5 @@
 #include "platform/app_insights.h"
+#include "core/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,19 +7,6 @@
 
 namespace artagent::platform {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool IsGuid(std::string_view s) {
   if (s.size() != 36) return false;
@@ -55,7 +43,7 @@ core::Result<std::string> Endpoint(std::string_view key, std::string_view value)
 }  // namespace
 
 core::Result<AppInsightsConnection> ParseAppInsightsConnectionString(std::string_view text) {
-  text = Trim(text);
+  text = core::TrimWhitespace(text);
   if (text.empty()) return Bad("empty");
   if (text.size() > 4096) return Bad("longer than 4096 characters");
   std::map<std::string, std::string> pairs;
@@ -63,18 +51,18 @@ core::Result<AppInsightsConnection> ParseAppInsightsConnectionString(std::string
   while (pos <= text.size()) {
     size_t end = text.find(';', pos);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view part = Trim(text.substr(pos, end - pos));
+    std::string_view part = core::TrimWhitespace(text.substr(pos, end - pos));
     pos = end + 1;
     if (part.empty()) continue;
     const size_t eq = part.find('=');
     if (eq == std::string_view::npos) {
       return Bad("a part has no '=' (expected key=value pairs separated by ';')");
     }
-    std::string key = Lower(Trim(part.substr(0, eq)));
-    std::string_view value = Trim(part.substr(eq + 1));
+    std::string key = core::AsciiLower(core::TrimWhitespace(part.substr(0, eq)));
+    std::string_view value = core::TrimWhitespace(part.substr(eq + 1));
     if (key.empty()) return Bad("a part has an empty key");
-    if (value.empty()) return Bad("'" + std::string(Trim(part.substr(0, eq))) + "' has no value");
-    if (pairs.count(key)) return Bad("'" + std::string(Trim(part.substr(0, eq))) + "' is repeated");
+    if (value.empty()) return Bad("'" + std::string(core::TrimWhitespace(part.substr(0, eq))) + "' has no value");
+    if (pairs.count(key)) return Bad("'" + std::string(core::TrimWhitespace(part.substr(0, eq))) + "' is repeated");
     pairs[key] = std::string(value);
   }
   AppInsightsConnection c;
@@ -82,7 +70,7 @@ core::Result<AppInsightsConnection> ParseAppInsightsConnectionString(std::string
   if (it == pairs.end()) return Bad("InstrumentationKey is missing");
   if (!IsGuid(it->second)) return Bad("InstrumentationKey is not a GUID");
   c.instrumentation_key = it->second;
-  if (auto a = pairs.find("authorization"); a != pairs.end() && Lower(a->second) != "ikey") {
+  if (auto a = pairs.find("authorization"); a != pairs.end() && core::AsciiLower(a->second) != "ikey") {
     return Bad("Authorization must be 'ikey' (the only scheme connection strings support)");
   }
   std::string suffix;

@@ -17,21 +17,10 @@
 #include "core/base64.h"
 #include "core/log.h"
 #include "net/acs_auth.h"
+#include "core/strings.h"
 
 namespace artagent::platform {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -531,10 +520,10 @@ core::Result<StorageConnectionString> ParseStorageConnectionString(std::string_v
     text = semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);
     size_t eq = pair.find('=');
     if (eq == std::string_view::npos) continue;
-    pairs[Lower(Trim(pair.substr(0, eq)))] = std::string(Trim(pair.substr(eq + 1)));
+    pairs[core::AsciiLower(core::TrimWhitespace(pair.substr(0, eq)))] = std::string(core::TrimWhitespace(pair.substr(eq + 1)));
   }
   StorageConnectionString out;
-  if (Lower(pairs["usedevelopmentstorage"]) == "true") {
+  if (core::AsciiLower(pairs["usedevelopmentstorage"]) == "true") {
     out.account_name = "devstoreaccount1";
     out.account_key =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
@@ -566,7 +555,7 @@ core::Result<StorageConnectionString> ParseStorageConnectionString(std::string_v
   while (!out.blob_endpoint.empty() && out.blob_endpoint.back() == '/') {
     out.blob_endpoint.pop_back();
   }
-  const std::string lower = Lower(out.blob_endpoint);
+  const std::string lower = core::AsciiLower(out.blob_endpoint);
   if (!lower.starts_with("https://") && !lower.starts_with("http://")) {
     return core::InvalidArgumentError("the storage blob endpoint '" + out.blob_endpoint +
                                       "' must start with https:// (or http:// for Azurite)");
@@ -592,7 +581,7 @@ std::string SharedKeyStringToSign(std::string_view method, std::string_view acco
   for (char& c : to_sign) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   to_sign += '\n';
   auto header = [&](std::string_view name) {
-    return std::string(Trim(net::FindHeader(headers, name)));
+    return std::string(core::TrimWhitespace(net::FindHeader(headers, name)));
   };
   to_sign += header("Content-Encoding") + "\n";
   to_sign += header("Content-Language") + "\n";
@@ -608,8 +597,8 @@ std::string SharedKeyStringToSign(std::string_view method, std::string_view acco
 
   std::map<std::string, std::string> ms_headers;
   for (const auto& [name, value] : headers) {
-    std::string lower = Lower(name);
-    if (lower.starts_with("x-ms-")) ms_headers[lower] = std::string(Trim(value));
+    std::string lower = core::AsciiLower(name);
+    if (lower.starts_with("x-ms-")) ms_headers[lower] = std::string(core::TrimWhitespace(value));
   }
   for (const auto& [name, value] : ms_headers) to_sign += name + ":" + value + "\n";
 
@@ -621,7 +610,7 @@ std::string SharedKeyStringToSign(std::string_view method, std::string_view acco
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
-    std::string name = Lower(PercentDecode(pair.substr(0, eq)));
+    std::string name = core::AsciiLower(PercentDecode(pair.substr(0, eq)));
     std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
     params[name].push_back(std::move(value));
   }
@@ -661,7 +650,7 @@ core::Result<std::unique_ptr<BlobStorage>> CreateAzureBlobStorage(
         "azure blob storage needs an endpoint: set storage.connection_string or "
         "storage.account_url");
   }
-  const std::string lower = Lower(options.endpoint);
+  const std::string lower = core::AsciiLower(options.endpoint);
   if (!lower.starts_with("https://") && !lower.starts_with("http://")) {
     return core::InvalidArgumentError("the blob endpoint '" + options.endpoint +
                                       "' must start with https:// (or http:// for Azurite)");

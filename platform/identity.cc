@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/strings.h"
 
 extern char** environ;
 
@@ -25,12 +26,6 @@ using std::chrono::duration_cast;
 using std::chrono::seconds;
 
 constexpr std::string_view kDefaultAuthority = "https://login.microsoftonline.com";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string AppendQuery(std::string url, std::string_view query) {
   url += (url.find('?') == std::string::npos) ? '?' : '&';
@@ -44,8 +39,8 @@ std::string UrlHost(std::string_view url) {
   if (scheme == std::string_view::npos) return "";
   std::string_view rest = url.substr(scheme + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (!rest.empty() && rest.front() == '[') return Lower(rest.substr(0, rest.find(']') + 1));
-  return Lower(rest.substr(0, rest.find(':')));
+  if (!rest.empty() && rest.front() == '[') return core::AsciiLower(rest.substr(0, rest.find(']') + 1));
+  return core::AsciiLower(rest.substr(0, rest.find(':')));
 }
 
 bool IsLoopbackHost(const std::string& host) {
@@ -516,11 +511,11 @@ std::optional<WallClock::time_point> ParseRfc1123(std::string_view v) {
                   zone) != 7) {
     return std::nullopt;
   }
-  if (Lower(zone) != "gmt" && Lower(zone) != "utc" && std::string(zone) != "+0000") {
+  if (core::AsciiLower(zone) != "gmt" && core::AsciiLower(zone) != "utc" && std::string(zone) != "+0000") {
     return std::nullopt;
   }
   for (int m = 0; m < 12; ++m) {
-    if (Lower(month) == kMonths[m]) return FromUtc(y, m + 1, d, h, mi, s);
+    if (core::AsciiLower(month) == kMonths[m]) return FromUtc(y, m + 1, d, h, mi, s);
   }
   return std::nullopt;
 }
@@ -709,9 +704,9 @@ core::Result<std::unique_ptr<TokenCredential>> CreateClientSecretCredential(
     options.authority_host.pop_back();
   }
   const std::string& authority = options.authority_host;
-  const bool https = Lower(authority).rfind("https://", 0) == 0;
+  const bool https = core::AsciiLower(authority).rfind("https://", 0) == 0;
   const bool loopback_http =
-      Lower(authority).rfind("http://", 0) == 0 && IsLoopbackHost(UrlHost(authority));
+      core::AsciiLower(authority).rfind("http://", 0) == 0 && IsLoopbackHost(UrlHost(authority));
   if (!https && !loopback_http) {
     return core::InvalidArgumentError("ClientSecretCredential: authority host '" + authority +
                                       "' (AZURE_AUTHORITY_HOST) must be an https:// URL");

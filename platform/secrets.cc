@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/strings.h"
 
 namespace artagent::platform {
 namespace {
@@ -47,19 +48,13 @@ std::string Trim(std::string s) {
   return s.substr(start);
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string UrlHost(std::string_view url) {
   size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return "";
   std::string_view rest = url.substr(scheme + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (!rest.empty() && rest.front() == '[') return Lower(rest.substr(0, rest.find(']') + 1));
-  return Lower(rest.substr(0, rest.find(':')));
+  if (!rest.empty() && rest.front() == '[') return core::AsciiLower(rest.substr(0, rest.find(']') + 1));
+  return core::AsciiLower(rest.substr(0, rest.find(':')));
 }
 
 // Key Vault error bodies: {"error":{"code":"SecretNotFound","message":"..."}}.
@@ -83,7 +78,7 @@ bool IsSecretReference(std::string_view value) { return value.rfind(kSecretSchem
 std::optional<KeyVaultChallenge> ParseKeyVaultChallenge(std::string_view header) {
   size_t i = 0;
   while (i < header.size() && std::isspace(static_cast<unsigned char>(header[i]))) ++i;
-  if (Lower(header.substr(i, 6)) != "bearer") return std::nullopt;
+  if (core::AsciiLower(header.substr(i, 6)) != "bearer") return std::nullopt;
   i += 6;
   std::map<std::string, std::string> params;
   while (i < header.size()) {
@@ -93,7 +88,7 @@ std::optional<KeyVaultChallenge> ParseKeyVaultChallenge(std::string_view header)
     }
     size_t eq = header.find('=', i);
     if (eq == std::string_view::npos) break;
-    std::string key = Lower(header.substr(i, eq - i));
+    std::string key = core::AsciiLower(header.substr(i, eq - i));
     i = eq + 1;
     std::string value;
     if (i < header.size() && header[i] == '"') {
@@ -367,7 +362,7 @@ core::Result<std::unique_ptr<SecretResolver>> SecretResolver::Create(
     options.key_vault_url.pop_back();
   }
   if (!options.key_vault_url.empty()) {
-    const std::string lower = Lower(options.key_vault_url);
+    const std::string lower = core::AsciiLower(options.key_vault_url);
     if ((lower.rfind("https://", 0) != 0 && lower.rfind("http://", 0) != 0) ||
         UrlHost(lower).empty()) {
       return core::InvalidArgumentError("secrets.key_vault_url: '" + options.key_vault_url +

@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "net/sse.h"
+#include "core/strings.h"
 
 namespace artagent::agent {
 namespace {
@@ -21,12 +22,6 @@ using nlohmann::json;
 
 constexpr size_t kMaxErrorBody = 64 * 1024;
 constexpr std::string_view kCircuitOpen = "model endpoint unavailable (circuit open)";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -40,7 +35,7 @@ struct UrlParts {
 };
 
 core::Result<UrlParts> SplitUrl(const std::string& url) {
-  const std::string lower = Lower(url);
+  const std::string lower = core::AsciiLower(url);
   if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0) {
     return core::InvalidArgumentError(
         "openai model option base_url must start with http:// or "
@@ -51,7 +46,7 @@ core::Result<UrlParts> SplitUrl(const std::string& url) {
   const size_t host_start = url.find("://") + 3;
   const size_t path_start = url.find_first_of("/?#", host_start);
   parts.scheme_host = url.substr(0, path_start);
-  std::string authority = Lower(url.substr(host_start, path_start - host_start));
+  std::string authority = core::AsciiLower(url.substr(host_start, path_start - host_start));
   if (authority.empty()) {
     return core::InvalidArgumentError("openai model option base_url has no host: '" + url + "'");
   }
